@@ -1,2 +1,3 @@
-var app = WebApplication.CreateBuilder(args).Build();
-app.Run();
+using AgentMessage.Server.Hosting;
+
+await AgentMessageApp.Build(args).RunAsync();

@@ -1,0 +1,119 @@
+using System.Collections.Frozen;
+using AgentMessage.Server.Access;
+using AgentMessage.Server.Errors;
+using AgentMessage.Server.Observability;
+using AgentMessage.Server.RateLimiting;
+using AgentMessage.V1;
+using Google.Protobuf.Reflection;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace AgentMessage.Server.Api;
+
+/// <summary>
+/// Runs around every RPC, native or transcoded: authenticates the API key, checks the scope the
+/// RPC's <c>required_scope</c> option names, raises a REST body problem held by the facade, and
+/// turns every failure into the error table's form. Services of our package that state no scope are
+/// refused to everyone; other services (health, reflection) are public.
+/// </summary>
+public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, ILogger<ApiCallInterceptor> logger) : Interceptor
+{
+    private const string OwnPackage = "agentmessage.v1";
+
+    private static readonly FrozenDictionary<string, MethodDescriptor> OwnMethods =
+        new[] { MessagingServiceReflection.Descriptor }
+            .SelectMany(file => file.Services)
+            .SelectMany(service => service.Methods)
+            .ToFrozenDictionary(method => $"/{method.Service.FullName}/{method.Name}", StringComparer.Ordinal);
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await AdmitAsync(context);
+            return await continuation(request, context);
+        }
+        catch (Exception exception) when (Translate(exception, context) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await AdmitAsync(context);
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception exception) when (Translate(exception, context) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    private async Task AdmitAsync(ServerCallContext context)
+    {
+        if (!OwnMethods.TryGetValue(context.Method, out var method))
+        {
+            if (context.Method.StartsWith($"/{OwnPackage}.", StringComparison.Ordinal))
+            {
+                throw new ApiException(ErrorCode.Forbidden);
+            }
+
+            return;
+        }
+
+        var http = context.GetHttpContext();
+        var caller = await authenticator.AuthenticateAsync(http.Request.Headers.Authorization, context.CancellationToken)
+            ?? throw new ApiException(ErrorCode.Unauthorized);
+        var scope = method.GetOptions()?.GetExtension(AccessExtensions.RequiredScope);
+        if (string.IsNullOrEmpty(scope) || !caller.Scopes.Contains(scope))
+        {
+            throw new ApiException(ErrorCode.Forbidden, details: new Dictionary<string, string> { ["scope"] = scope ?? string.Empty });
+        }
+
+        http.Features.Set(caller);
+        if (http.Items[ApiFailure.RequestProblemKey] is ApiException problem)
+        {
+            throw problem;
+        }
+    }
+
+    /// <summary>The exception to throw instead, or null to let this one through unchanged.</summary>
+    private RpcException? Translate(Exception exception, ServerCallContext context)
+    {
+        var http = context.GetHttpContext();
+        var failure = exception switch
+        {
+            ApiException api => api,
+            OperationCanceledException when context.CancellationToken.IsCancellationRequested => null,
+            RpcException => null,
+            _ => Unexpected(exception),
+        };
+        if (failure is null)
+        {
+            return null;
+        }
+
+        http.Items[ApiFailure.Key] = failure;
+        ApiFailure.ApplyHeaders(http.Response, failure);
+        return ApiFailure.ToRpcException(failure, RequestId.Of(http));
+    }
+
+    private ApiException Unexpected(Exception exception)
+    {
+        logger.LogError(exception, "Unhandled exception in RPC");
+        return new ApiException(ErrorCode.Internal);
+    }
+}
+
+/// <summary>Per-call facts the interceptor establishes, for the services.</summary>
+public static class CallContextExtensions
+{
+    public static Caller GetCaller(this ServerCallContext context) =>
+        context.GetHttpContext().Features.Get<Caller>() ?? throw new InvalidOperationException("RPC ran without an authenticated caller");
+
+    public static void SetRateLimitHeaders(this ServerCallContext context, RateLimitDecision decision) =>
+        RateLimitHeaders.Apply(context.GetHttpContext().Response, decision);
+}

@@ -1,0 +1,72 @@
+using AgentMessage.Server.Access;
+using AgentMessage.Server.Compliance;
+using AgentMessage.Server.Organizations;
+using Microsoft.Extensions.Options;
+
+namespace AgentMessage.Server.Development;
+
+/// <summary>The development organization (CONTRACT.md section 10) and its key (AgentMessage:Dev).</summary>
+public sealed class DevOptions
+{
+    public const string Section = "AgentMessage:Dev";
+
+    /// <summary>Create the development organization at start-up. Always on for the embedded default.</summary>
+    public bool Seed { get; set; }
+
+    /// <summary>A fixed development key (am_live_...); absent, a new one is generated and printed.</summary>
+    public string? ApiKey { get; set; }
+}
+
+/// <summary>
+/// Creates, idempotently, the organization the spec's examples talk about: it owns +15551112222,
+/// +15554443333 has opted in, and +15550100000 has opted in but was looked up as a landline, so
+/// every documented outcome can be tried with curl at once.
+/// </summary>
+public sealed class DevSeed(
+    IOptions<DevOptions> options,
+    IOrganizationStore organizations,
+    IApiKeyStore keys,
+    INumberRegistry numbers,
+    IConsentRegistry consents,
+    ILineTypeRegistry lineTypes,
+    TimeProvider time,
+    ILogger<DevSeed> logger) : IHostedService
+{
+    public const string OrganizationId = "org_development";
+    public const string SenderNumber = "+15551112222";
+    public const string ConsentingRecipient = "+15554443333";
+    public const string LandlineRecipient = "+15550100000";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Value.Seed)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        await organizations.PutAsync(new Organization(OrganizationId, "Development"), cancellationToken);
+        await numbers.AddAsync(OrganizationId, SenderNumber, cancellationToken);
+        await consents.RecordAsync(OrganizationId, new ConsentRecord(ConsentingRecipient, "development seed", now), cancellationToken);
+        await consents.RecordAsync(OrganizationId, new ConsentRecord(LandlineRecipient, "development seed", now), cancellationToken);
+        await lineTypes.RecordAsync(OrganizationId, new LineTypeLookup(LandlineRecipient, LineType.Landline, now), cancellationToken);
+
+        var key = options.Value.ApiKey;
+        if (key is not null && !ApiKeyFormat.IsWellFormed(key))
+        {
+            throw new OptionsValidationException(DevOptions.Section, typeof(DevOptions), [$"{DevOptions.Section}:ApiKey must be {ApiKeyFormat.Prefix} followed by letters and digits"]);
+        }
+
+        key ??= ApiKeyFormat.Generate();
+        await keys.PutAsync(
+            new ApiKeyRecord("key_development", OrganizationId, ApiKeyFormat.Hash(key), ApiKeyFormat.DisplayPrefix(key), Scopes.All.ToHashSet(), now),
+            cancellationToken);
+
+        // The one secret ever shown: the development key, so that the documented curl works.
+        // It goes to the console, not to the log sinks.
+        Console.WriteLine($"AgentMessage development organization {OrganizationId}: API key {key}");
+        logger.LogInformation("Development organization {OrganizationId} seeded with sender {Sender}", OrganizationId, SenderNumber);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,52 @@
+using AgentMessage.Server.Api;
+using AgentMessage.Server.Errors;
+using AgentMessage.Server.Observability;
+using AgentMessage.Server.Rest;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace AgentMessage.Server.Hosting;
+
+/// <summary>Builds the server; Program.cs and the tests start it the same way.</summary>
+public static class AgentMessageApp
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Services
+            .AddAgentMessageApi()
+            .AddAgentMessageDomain()
+            .AddInMemoryState()
+            .AddDevSeed(forced: true);
+
+        var app = builder.Build();
+        app.UseMiddleware<RequestEdgeMiddleware>();
+        app.UseRouting();
+        app.UseMiddleware<RestFacadeMiddleware>();
+
+        app.MapGrpcService<MessagingGrpcService>();
+        app.MapGrpcReflectionService();
+        app.MapGrpcHealthChecksService();
+        app.MapGet("/healthz", (HttpContext context) => RestEnvelope.WriteSuccessAsync(context, 200, w => StatusBody(w, "ok")));
+        app.MapGet("/readyz", async (HttpContext context, HealthCheckService health) =>
+        {
+            var report = await health.CheckHealthAsync(r => r.Tags.Contains(HealthTags.Ready), context.RequestAborted);
+            if (report.Status == HealthStatus.Healthy)
+            {
+                await RestEnvelope.WriteSuccessAsync(context, 200, w => StatusBody(w, "ready"));
+                return;
+            }
+
+            var failing = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
+                .ToDictionary(e => e.Key, e => e.Value.Description ?? e.Value.Status.ToString());
+            await RestEnvelope.WriteErrorAsync(context, ErrorCode.Unavailable, "dependencies unavailable", failing);
+        });
+        return app;
+    }
+
+    private static void StatusBody(System.Text.Json.Utf8JsonWriter writer, string status)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("status", status);
+        writer.WriteEndObject();
+    }
+}

@@ -1,0 +1,80 @@
+using AgentMessage.Server.Access;
+using AgentMessage.Server.Api;
+using AgentMessage.Server.Compliance;
+using AgentMessage.Server.Development;
+using AgentMessage.Server.Messaging;
+using AgentMessage.Server.Organizations;
+using AgentMessage.Server.RateLimiting;
+using AgentMessage.Server.Rest;
+using Google.Protobuf.Reflection;
+using Google.Rpc;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace AgentMessage.Server.Hosting;
+
+/// <summary>The features of the server, each registered by one method.</summary>
+public static class ServiceRegistration
+{
+    /// <summary>gRPC with reflection, health and JSON transcoding, behind the API interceptor.</summary>
+    public static IServiceCollection AddAgentMessageApi(this IServiceCollection services)
+    {
+        services.AddGrpc(options =>
+            {
+                options.Interceptors.Add<ApiCallInterceptor>();
+                options.MaxReceiveMessageSize = RestFacadeMiddleware.MaxRequestBodyBytes;
+                options.EnableDetailedErrors = false;
+            })
+            .AddJsonTranscoding(options =>
+            {
+                // The REST facade renders errors itself, but transcoding still serializes the
+                // status first and fails on detail types it does not know.
+                options.TypeRegistry = TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor, RetryInfo.Descriptor);
+            });
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks().AddCheck("ready", () => HealthCheckResult.Healthy(), tags: [HealthTags.Ready]);
+        services.AddSingleton<ApiKeyAuthenticator>();
+        return services;
+    }
+
+    /// <summary>Messaging rules and, until a shared store is configured, the in-memory state.</summary>
+    public static IServiceCollection AddAgentMessageDomain(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section)
+            .Validate(o => RateLimitPolicy.Problem(o.Send.Burst, o.Send.PerSecond) is null, "AgentMessage:RateLimits:Send needs Burst >= 1 and PerSecond > 0")
+            .Validate(o => RateLimitPolicy.Problem(o.MediaUpload.Burst, o.MediaUpload.PerSecond) is null, "AgentMessage:RateLimits:MediaUpload needs Burst >= 1 and PerSecond > 0")
+            .ValidateOnStart();
+        services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MediaOptions>().BindConfiguration(MediaOptions.Section).ValidateOnStart();
+        services.AddSingleton<MessageService>();
+        return services;
+    }
+
+    /// <summary>The embedded default: every store in this process (CONTRACT.md section 10).</summary>
+    public static IServiceCollection AddInMemoryState(this IServiceCollection services)
+    {
+        services.AddSingleton<IOrganizationStore, InMemoryOrganizationStore>();
+        services.AddSingleton<IApiKeyStore, InMemoryApiKeyStore>();
+        services.AddSingleton<INumberRegistry, InMemoryNumberRegistry>();
+        services.AddSingleton<IConsentRegistry, InMemoryConsentRegistry>();
+        services.AddSingleton<ILineTypeRegistry, InMemoryLineTypeRegistry>();
+        services.AddSingleton<IMessageStore, InMemoryMessageStore>();
+        services.AddSingleton<IRateLimiter, InMemoryRateLimiter>();
+        return services;
+    }
+
+    /// <summary>The development organization; forced on when state is in memory, since nothing else could create one.</summary>
+    public static IServiceCollection AddDevSeed(this IServiceCollection services, bool forced)
+    {
+        services.AddOptions<DevOptions>().BindConfiguration(DevOptions.Section).PostConfigure(o => o.Seed |= forced);
+        services.AddHostedService<DevSeed>();
+        return services;
+    }
+}
+
+public static class HealthTags
+{
+    public const string Ready = "ready";
+}

@@ -1,0 +1,22 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AgentMessage.Server.Messaging;
+
+/// <summary>Send rules an operator may tune (AgentMessage:Messaging).</summary>
+public sealed class MessagingOptions
+{
+    public const string Section = "AgentMessage:Messaging";
+
+    /// <summary>How old a number lookup may be and still block a send to a landline.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan LineTypeLookupMaxAge { get; set; } = TimeSpan.FromDays(30);
+}
+
+/// <summary>Media switches (AgentMessage:Media).</summary>
+public sealed class MediaOptions
+{
+    public const string Section = "AgentMessage:Media";
+
+    /// <summary>False answers MMS_DISABLED to uploads and to sends with media.</summary>
+    public bool MmsEnabled { get; set; } = true;
+}

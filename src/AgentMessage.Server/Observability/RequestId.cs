@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using AgentMessage.Server.Errors;
+using AgentMessage.Server.Rest;
+
+namespace AgentMessage.Server.Observability;
+
+/// <summary>Every call's ULID: in the X-Request-Id header (x-request-id metadata on gRPC), in error
+/// bodies, and in the call's log line.</summary>
+public static class RequestId
+{
+    public const string Header = "X-Request-Id";
+
+    private static readonly object Key = new();
+
+    public static string Of(HttpContext context) => context.Items[Key] as string ?? Assign(context);
+
+    internal static string Assign(HttpContext context)
+    {
+        var id = Ulid.NewUlid().ToString();
+        context.Items[Key] = id;
+        return id;
+    }
+}
+
+/// <summary>
+/// The outermost middleware: gives the call its request id, writes one log line when it ends, and,
+/// for non-gRPC requests, answers in the REST envelope whatever no endpoint answered (unknown path,
+/// wrong method, an exception outside any RPC).
+/// </summary>
+public sealed class RequestEdgeMiddleware(RequestDelegate next, ILogger<RequestEdgeMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var id = RequestId.Assign(context);
+        context.Response.Headers[RequestId.Header] = id;
+        var started = Stopwatch.GetTimestamp();
+        var grpc = context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = id });
+        try
+        {
+            await next(context);
+            if (!grpc && !context.Response.HasStarted && context.Response.StatusCode >= 400 && context.Response.ContentType is null)
+            {
+                var error = ErrorCode.ForHttpStatus(context.Response.StatusCode);
+                await RestEnvelope.WriteErrorAsync(context, error, error.DefaultMessage, null);
+            }
+        }
+        catch (Exception exception) when (!grpc && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            logger.LogError(exception, "Unhandled exception for {Method} {Path}", context.Request.Method, context.Request.Path);
+            context.Response.Clear();
+            context.Response.Headers[RequestId.Header] = id;
+            await RestEnvelope.WriteErrorAsync(context, ErrorCode.Internal, ErrorCode.Internal.DefaultMessage, null);
+        }
+        finally
+        {
+            var grpcStatus = grpc ? context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].ToString() : null;
+            logger.LogInformation(
+                "{Protocol} {Method} {Path} answered {Status}{GrpcStatus} in {ElapsedMs:0.0} ms request_id={RequestId}",
+                context.Request.Protocol,
+                context.Request.Method,
+                context.Request.Path.Value,
+                context.Response.StatusCode,
+                string.IsNullOrEmpty(grpcStatus) ? string.Empty : $" grpc-status={grpcStatus}",
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                id);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Buffers;
+using System.Text.Json;
+using AgentMessage.Server.Errors;
+using AgentMessage.Server.Observability;
+
+namespace AgentMessage.Server.Rest;
+
+/// <summary>
+/// The REST envelope (CONTRACT.md section 2): <c>{"success": true, "data": ...}</c> or
+/// <c>{"success": false, "error": {code, message, request_id, details?}}</c>. Every REST
+/// response body is written here.
+/// </summary>
+public static class RestEnvelope
+{
+    public const string JsonContentType = "application/json";
+
+    /// <summary>Plain JSON for API clients: "+15551112222", not "\u002B15551112222". Bodies are
+    /// served as application/json, never embedded in HTML, so HTML-sensitive escaping buys nothing.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static Task WriteErrorAsync(HttpContext context, ApiException failure) =>
+        WriteErrorAsync(context, failure.Error, failure.Message, failure.Details);
+
+    public static async Task WriteErrorAsync(HttpContext context, ErrorCode error, string message, IReadOnlyDictionary<string, string>? details)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteBoolean("success", false);
+            writer.WriteStartObject("error");
+            writer.WriteString("code", error.Code);
+            writer.WriteString("message", message);
+            writer.WriteString("request_id", RequestId.Of(context));
+            if (details is { Count: > 0 })
+            {
+                writer.WriteStartObject("details");
+                foreach (var (field, problem) in details)
+                {
+                    writer.WriteString(field, problem);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        context.Response.StatusCode = error.HttpStatus;
+        if (string.IsNullOrEmpty(Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(error.HttpStatus)) &&
+            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>() is { } feature)
+        {
+            // 453 is ours, not IANA's: give HTTP/1.1 clients a readable status line anyway.
+            feature.ReasonPhrase = System.Globalization.CultureInfo.InvariantCulture.TextInfo.ToTitleCase(error.Code.Replace('_', ' ').ToLowerInvariant());
+        }
+
+        await WriteBodyAsync(context, buffer.WrittenMemory);
+    }
+
+    /// <summary>Wraps <paramref name="data"/>, already in its REST form, as a success.</summary>
+    public static async Task WriteSuccessAsync(HttpContext context, int status, Action<Utf8JsonWriter> data)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteBoolean("success", true);
+            writer.WritePropertyName("data");
+            data(writer);
+            writer.WriteEndObject();
+        }
+
+        context.Response.StatusCode = status;
+        await WriteBodyAsync(context, buffer.WrittenMemory);
+    }
+
+    private static async Task WriteBodyAsync(HttpContext context, ReadOnlyMemory<byte> body)
+    {
+        context.Response.ContentType = JsonContentType;
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    }
+}
