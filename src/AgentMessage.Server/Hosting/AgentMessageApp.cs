@@ -9,7 +9,9 @@ namespace AgentMessage.Server.Hosting;
 /// <summary>Builds the server; Program.cs and the tests start it the same way.</summary>
 public static class AgentMessageApp
 {
-    public static WebApplication Build(string[] args)
+    /// <param name="args">Command-line configuration, as for any .NET host.</param>
+    /// <param name="overrideServices">Replaces registrations after the features are added (tests).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? overrideServices = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.Services
@@ -17,6 +19,7 @@ public static class AgentMessageApp
             .AddAgentMessageDomain()
             .AddInMemoryState()
             .AddDevSeed(forced: true);
+        overrideServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseMiddleware<RequestEdgeMiddleware>();
