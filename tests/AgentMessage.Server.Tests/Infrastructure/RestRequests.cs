@@ -41,7 +41,7 @@ public static class RestRequests
         return request;
     }
 
-    public static async Task<(HttpResponseMessage Response, JsonNode Body)> SendAsync(this HttpClient client, HttpRequestMessage request)
+    public static async Task<(HttpResponseMessage Response, JsonNode Body)> CallAsync(this HttpClient client, HttpRequestMessage request)
     {
         var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
