@@ -48,23 +48,34 @@ public sealed class TestServer : IAsyncDisposable
 
     public static async Task<TestServer> StartAsync(IDictionary<string, string>? settings = null, Action<IServiceCollection>? overrideServices = null)
     {
-        var restUrl = new Uri($"http://127.0.0.1:{FreePort()}");
-        var grpcUrl = new Uri($"http://127.0.0.1:{FreePort()}");
-        var configuration = new Dictionary<string, string>
+        // A port found free can be taken by a parallel test before Kestrel binds it: try fresh ones.
+        for (var attempt = 1; ; attempt++)
         {
-            ["Kestrel:Endpoints:Rest:Url"] = restUrl.ToString(),
-            ["Kestrel:Endpoints:Grpc:Url"] = grpcUrl.ToString(),
-            ["AgentMessage:Dev:ApiKey"] = DevKey,
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
-        {
-            configuration[key] = value;
-        }
+            var restUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+            var grpcUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+            var configuration = new Dictionary<string, string>
+            {
+                ["Kestrel:Endpoints:Rest:Url"] = restUrl.ToString(),
+                ["Kestrel:Endpoints:Grpc:Url"] = grpcUrl.ToString(),
+                ["AgentMessage:Dev:ApiKey"] = DevKey,
+                ["Logging:LogLevel:Default"] = "Warning",
+            };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            {
+                configuration[key] = value;
+            }
 
-        var app = AgentMessageApp.Build([.. configuration.Select(pair => $"--{pair.Key}={pair.Value}")], overrideServices);
-        await app.StartAsync(TestContext.Current.CancellationToken);
-        return new TestServer(app, restUrl, grpcUrl);
+            var app = AgentMessageApp.Build([.. configuration.Select(pair => $"--{pair.Key}={pair.Value}")], overrideServices);
+            try
+            {
+                await app.StartAsync(TestContext.Current.CancellationToken);
+                return new TestServer(app, restUrl, grpcUrl);
+            }
+            catch (IOException exception) when (attempt < 5 && exception.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                await app.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>Bearer metadata for a gRPC call.</summary>
