@@ -3,6 +3,7 @@ using AgentMessage.Server.Access;
 using AgentMessage.Server.Errors;
 using AgentMessage.Server.Observability;
 using AgentMessage.Server.RateLimiting;
+using AgentMessage.Server.Rest;
 using AgentMessage.V1;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
@@ -18,6 +19,9 @@ namespace AgentMessage.Server.Api;
 /// </summary>
 public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, ILogger<ApiCallInterceptor> logger) : Interceptor
 {
+    /// <summary>The largest gRPC message the framework decodes at all.</summary>
+    public const int MaxFrameBytes = 1024 * 1024;
+
     private const string OwnPackage = "agentmessage.v1";
 
     private static readonly FrozenDictionary<string, MethodDescriptor> OwnMethods =
@@ -30,7 +34,7 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, ILogge
     {
         try
         {
-            await AdmitAsync(context);
+            await AdmitAsync(context, request);
             return await continuation(request, context);
         }
         catch (Exception exception) when (Translate(exception, context) is { } translated)
@@ -43,7 +47,7 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, ILogge
     {
         try
         {
-            await AdmitAsync(context);
+            await AdmitAsync(context, request);
             await continuation(request, responseStream, context);
         }
         catch (Exception exception) when (Translate(exception, context) is { } translated)
@@ -52,7 +56,7 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, ILogge
         }
     }
 
-    private async Task AdmitAsync(ServerCallContext context)
+    private async Task AdmitAsync(ServerCallContext context, object request)
     {
         if (!OwnMethods.TryGetValue(context.Method, out var method))
         {
@@ -77,6 +81,12 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, ILogge
         if (http.Items[ApiFailure.RequestProblemKey] is ApiException problem)
         {
             throw problem;
+        }
+
+        // The REST facade already bounds the JSON body; this bounds the native face the same way.
+        if (request is Google.Protobuf.IMessage message && message.CalculateSize() > RestFacadeMiddleware.MaxRequestBodyBytes)
+        {
+            throw new ApiException(ErrorCode.PayloadTooLarge, $"request must be at most {RestFacadeMiddleware.MaxRequestBodyBytes} bytes");
         }
     }
 

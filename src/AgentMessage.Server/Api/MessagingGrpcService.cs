@@ -5,15 +5,32 @@ using Grpc.Core;
 
 namespace AgentMessage.Server.Api;
 
+/// <summary>The idempotency headers (gRPC: the same names as metadata).</summary>
+public static class IdempotencyHeader
+{
+    public const string Name = "Idempotency-Key";
+    public const string Replayed = "Idempotent-Replayed";
+}
+
 /// <summary>agentmessage.v1.MessagingService: maps the contract onto <see cref="MessageService"/>.
 /// Authentication, scopes and error translation happen in <see cref="ApiCallInterceptor"/>.</summary>
 public sealed class MessagingGrpcService(MessageService messages) : MessagingService.MessagingServiceBase
 {
     public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
     {
-        var result = await messages.SendAsync(context.GetCaller(), ProtoMapping.ToCommand(request), context.CancellationToken);
-        context.SetRateLimitHeaders(result.RateLimit);
-        context.GetHttpContext().Response.Headers.Location = $"/v1/messages/{result.Message.Id}";
+        var http = context.GetHttpContext();
+        var key = http.Request.Headers[IdempotencyHeader.Name] is { Count: > 0 } values ? values.ToString() : null;
+        var result = await messages.SendAsync(context.GetCaller(), ProtoMapping.ToCommand(request), key, context.CancellationToken);
+        if (result.RateLimit is { } decision)
+        {
+            context.SetRateLimitHeaders(decision);
+        }
+
+        if (result.Replayed)
+        {
+            http.Response.Headers[IdempotencyHeader.Replayed] = "true";
+        }
+
         return new SendMessageResponse { Message = ProtoMapping.ToProto(result.Message) };
     }
 

@@ -24,28 +24,28 @@ public static class ApiFailure
     /// </summary>
     public static RpcException ToRpcException(ApiException failure, string requestId)
     {
+        // Any.Pack serializes at once: ErrorInfo must be complete before it is packed.
         var info = new ErrorInfo { Reason = failure.Error.Code, Domain = Domain, Metadata = { ["request_id"] = requestId } };
+        var validation = failure.Error == ErrorCode.ValidationFailed;
+        if (!validation && failure.Details is { } facts)
+        {
+            foreach (var (key, value) in facts)
+            {
+                info.Metadata[key] = value;
+            }
+        }
+
         var status = new Google.Rpc.Status
         {
             Code = (int)failure.Error.GrpcStatus,
             Message = failure.Message,
             Details = { Any.Pack(info) },
         };
-        if (failure.Details is { Count: > 0 } details)
+        if (validation && failure.Details is { Count: > 0 } details)
         {
-            if (failure.Error == ErrorCode.ValidationFailed)
-            {
-                var badRequest = new BadRequest();
-                badRequest.FieldViolations.AddRange(details.Select(d => new BadRequest.Types.FieldViolation { Field = d.Key, Description = d.Value }));
-                status.Details.Add(Any.Pack(badRequest));
-            }
-            else
-            {
-                foreach (var (key, value) in details)
-                {
-                    info.Metadata[key] = value;
-                }
-            }
+            var badRequest = new BadRequest();
+            badRequest.FieldViolations.AddRange(details.Select(d => new BadRequest.Types.FieldViolation { Field = d.Key, Description = d.Value }));
+            status.Details.Add(Any.Pack(badRequest));
         }
 
         if (failure.RetryAfter is { } delay)

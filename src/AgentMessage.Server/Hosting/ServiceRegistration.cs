@@ -2,6 +2,7 @@ using AgentMessage.Server.Access;
 using AgentMessage.Server.Api;
 using AgentMessage.Server.Compliance;
 using AgentMessage.Server.Development;
+using AgentMessage.Server.Idempotency;
 using AgentMessage.Server.Messaging;
 using AgentMessage.Server.Organizations;
 using AgentMessage.Server.RateLimiting;
@@ -23,7 +24,9 @@ public static class ServiceRegistration
         services.AddGrpc(options =>
             {
                 options.Interceptors.Add<ApiCallInterceptor>();
-                options.MaxReceiveMessageSize = RestFacadeMiddleware.MaxRequestBodyBytes;
+                // A guard against huge frames only; the contract's 64 KiB is enforced after
+                // authentication by ApiCallInterceptor, with the contract's error.
+                options.MaxReceiveMessageSize = ApiCallInterceptor.MaxFrameBytes;
                 options.EnableDetailedErrors = false;
             })
             .AddJsonTranscoding(options =>
@@ -47,6 +50,9 @@ public static class ServiceRegistration
             .Validate(o => RateLimitPolicy.Problem(o.MediaUpload.Burst, o.MediaUpload.PerSecond) is null, "AgentMessage:RateLimits:MediaUpload needs Burst >= 1 and PerSecond > 0")
             .ValidateOnStart();
         services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.Section)
+            .Validate(o => o.Retention > TimeSpan.Zero && o.Lease > TimeSpan.Zero, "AgentMessage:Idempotency needs a positive Retention and Lease")
+            .ValidateOnStart();
         services.AddOptions<MediaOptions>().BindConfiguration(MediaOptions.Section).ValidateOnStart();
         services.AddSingleton<MessageService>();
         return services;
@@ -60,8 +66,13 @@ public static class ServiceRegistration
         services.AddSingleton<INumberRegistry, InMemoryNumberRegistry>();
         services.AddSingleton<IConsentRegistry, InMemoryConsentRegistry>();
         services.AddSingleton<ILineTypeRegistry, InMemoryLineTypeRegistry>();
-        services.AddSingleton<IMessageStore, InMemoryMessageStore>();
-        services.AddSingleton<IRateLimiter, InMemoryRateLimiter>();
+        services.AddSingleton<InMemoryMessageStore>();
+        services.AddSingleton<IMessageStore>(sp => sp.GetRequiredService<InMemoryMessageStore>());
+        services.AddSingleton<InMemoryRateLimiter>();
+        services.AddSingleton<IRateLimiter>(sp => sp.GetRequiredService<InMemoryRateLimiter>());
+        services.AddSingleton<InMemoryIdempotencyStore>();
+        services.AddSingleton<IIdempotencyStore>(sp => sp.GetRequiredService<InMemoryIdempotencyStore>());
+        services.AddSingleton<ISendAdmission, InMemorySendAdmission>();
         return services;
     }
 

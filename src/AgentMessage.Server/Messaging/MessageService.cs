@@ -1,27 +1,31 @@
 using AgentMessage.Server.Access;
 using AgentMessage.Server.Compliance;
 using AgentMessage.Server.Errors;
+using AgentMessage.Server.Idempotency;
 using AgentMessage.Server.Organizations;
 using AgentMessage.Server.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace AgentMessage.Server.Messaging;
 
-/// <summary>The outcome of an accepted send: the message, and the bucket state to report.</summary>
-public sealed record SendResult(Message Message, RateLimitDecision RateLimit);
+/// <summary>The outcome of an accepted send: the message, the bucket state to report (none on a
+/// replay, which takes no token), and whether it is the stored answer to an earlier request.</summary>
+public sealed record SendResult(Message Message, RateLimitDecision? RateLimit, bool Replayed);
 
 /// <summary>
 /// Sending, reading and listing messages for one caller's organization. The checks run in the order
-/// of CONTRACT.md section 5, so a caller learns of the cheapest problem first and a request that
-/// breaks a business rule still spends a rate-limit token.
+/// of CONTRACT.md section 5. The business rules (ownership, consent, line type) are read before the
+/// rate limit is applied but take effect after it, so a send that breaks one still spends a token,
+/// and the token, the message and the idempotency key are then settled in one atomic step.
 /// </summary>
 public sealed class MessageService(
     IMessageStore messages,
+    ISendAdmission admission,
+    IIdempotencyStore idempotency,
     IOrganizationStore organizations,
     INumberRegistry numbers,
     IConsentRegistry consents,
     ILineTypeRegistry lineTypes,
-    IRateLimiter rateLimiter,
     IOptions<RateLimitOptions> rateLimits,
     IOptions<MessagingOptions> messaging,
     IOptions<MediaOptions> media,
@@ -30,9 +34,9 @@ public sealed class MessageService(
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 100;
 
-    public async Task<SendResult> SendAsync(Caller caller, SendMessageCommand command, CancellationToken cancellationToken)
+    public async Task<SendResult> SendAsync(Caller caller, SendMessageCommand command, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        ValidateShape(command);
+        ValidateShape(command, idempotencyKey);
         var organization = await organizations.GetAsync(caller.OrganizationId, cancellationToken)
             ?? throw new ApiException(ErrorCode.Unauthorized);
         if (command.Media.Count > 0 && !(media.Value.MmsEnabled && organization.MmsEnabled))
@@ -40,46 +44,56 @@ public sealed class MessageService(
             throw new ApiException(ErrorCode.MmsDisabled);
         }
 
-        var decision = await TakeTokenAsync(organization, RateLimitedOperation.Send, cancellationToken);
-
-        if (!await numbers.IsOwnedAsync(organization.Id, command.From, cancellationToken))
+        IdempotencyClaim? claim = null;
+        if (idempotencyKey is not null)
         {
-            throw ApiException.Validation("from", "is not a number your organization owns");
+            var scope = new IdempotencyScope(organization.Id, IdempotentOperation.SendMessage, idempotencyKey);
+            switch (await idempotency.BeginAsync(scope, Fingerprint(command), cancellationToken))
+            {
+                case IdempotencyStart.Replay replay:
+                    return new SendResult(MessageJson.Deserialize(replay.Payload), RateLimit: null, Replayed: true);
+                case IdempotencyStart.InProgress:
+                    throw InProgress();
+                case IdempotencyStart.Mismatch:
+                    throw new ApiException(ErrorCode.IdempotencyKeyReused);
+                case IdempotencyStart.Began began:
+                    claim = began.Claim;
+                    break;
+            }
         }
 
-        if (!await consents.HasConsentAsync(organization.Id, command.To, cancellationToken))
+        var settled = false;
+        try
         {
-            throw new ApiException(ErrorCode.ConsentRequired) { RateLimit = decision };
-        }
+            var refusal = await CheckBusinessRulesAsync(organization.Id, command, cancellationToken);
+            var message = refusal is null ? NewMessage(organization.Id, command) : null;
+            var policy = organization.LimitFor(RateLimitedOperation.Send) ?? rateLimits.Value.For(RateLimitedOperation.Send);
+            var outcome = await admission.AdmitAsync(new AdmissionRequest(organization.Id, policy, message, claim), cancellationToken);
+            settled = true;
+            if (outcome.LeaseLost)
+            {
+                throw InProgress();
+            }
 
-        var lookup = await lineTypes.GetAsync(organization.Id, command.To, cancellationToken);
-        var now = time.GetUtcNow();
-        if (lookup is { LineType: LineType.Landline } && now - lookup.LookedUpAt <= messaging.Value.LineTypeLookupMaxAge)
+            if (!outcome.RateLimit.Allowed)
+            {
+                throw new ApiException(ErrorCode.RateLimited) { RetryAfter = outcome.RateLimit.RetryAfter, RateLimit = outcome.RateLimit };
+            }
+
+            if (refusal is not null)
+            {
+                throw new ApiException(refusal.Error, refusal.Message, refusal.Details) { RateLimit = outcome.RateLimit };
+            }
+
+            return new SendResult(message!, outcome.RateLimit, Replayed: false);
+        }
+        finally
         {
-            throw new ApiException(ErrorCode.LineTypeBlocked) { RateLimit = decision };
+            if (!settled && claim is not null)
+            {
+                await idempotency.ReleaseAsync(claim, CancellationToken.None);
+            }
         }
-
-        ValidateMediaReferences(command.Media);
-
-        var segments = SegmentCounter.Count(command.Text);
-        var createdAt = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
-        var message = new Message(
-            Id: Guid.NewGuid().ToString("D"),
-            OrganizationId: organization.Id,
-            From: command.From,
-            To: command.To,
-            Text: command.Text,
-            Channel: command.Media.Count > 0 ? MessageChannel.Mms : MessageChannel.Sms,
-            Priority: command.Priority ?? MessagePriority.Default,
-            Status: DeliveryStatus.Queued,
-            Tag: command.Tag,
-            Media: command.Media,
-            Encoding: segments.Encoding,
-            Segments: segments.Segments,
-            CreatedAt: createdAt,
-            UpdatedAt: createdAt);
-        await messages.AddAsync(message, cancellationToken);
-        return new SendResult(message, decision);
     }
 
     public async Task<Message> GetAsync(Caller caller, string id, CancellationToken cancellationToken)
@@ -116,21 +130,76 @@ public sealed class MessageService(
         return await messages.ListAsync(caller.OrganizationId, effective, cancellationToken);
     }
 
-    private async ValueTask<RateLimitDecision> TakeTokenAsync(Organization organization, RateLimitedOperation operation, CancellationToken cancellationToken)
+    /// <summary>Ownership, consent, line type and media references: the refusal, or null to accept.</summary>
+    private async ValueTask<ApiException?> CheckBusinessRulesAsync(string organizationId, SendMessageCommand command, CancellationToken cancellationToken)
     {
-        var policy = organization.LimitFor(operation) ?? rateLimits.Value.For(operation);
-        var decision = await rateLimiter.TryAcquireAsync(organization.Id, operation, policy, cancellationToken);
-        if (!decision.Allowed)
+        if (!await numbers.IsOwnedAsync(organizationId, command.From, cancellationToken))
         {
-            throw new ApiException(ErrorCode.RateLimited) { RetryAfter = decision.RetryAfter, RateLimit = decision };
+            return ApiException.Validation("from", "is not a number your organization owns");
         }
 
-        return decision;
+        if (!await consents.HasConsentAsync(organizationId, command.To, cancellationToken))
+        {
+            return new ApiException(ErrorCode.ConsentRequired);
+        }
+
+        var lookup = await lineTypes.GetAsync(organizationId, command.To, cancellationToken);
+        if (lookup is { LineType: LineType.Landline } && time.GetUtcNow() - lookup.LookedUpAt <= messaging.Value.LineTypeLookupMaxAge)
+        {
+            return new ApiException(ErrorCode.LineTypeBlocked);
+        }
+
+        return MediaReferenceProblems(command.Media);
     }
 
-    private static void ValidateShape(SendMessageCommand command)
+    private Message NewMessage(string organizationId, SendMessageCommand command)
+    {
+        var segments = SegmentCounter.Count(command.Text);
+        var now = time.GetUtcNow();
+        var createdAt = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+        return new Message(
+            Id: Guid.NewGuid().ToString("D"),
+            OrganizationId: organizationId,
+            From: command.From,
+            To: command.To,
+            Text: command.Text,
+            Channel: command.Media.Count > 0 ? MessageChannel.Mms : MessageChannel.Sms,
+            Priority: command.Priority ?? MessagePriority.Default,
+            Status: DeliveryStatus.Queued,
+            Tag: command.Tag,
+            Media: command.Media,
+            Encoding: segments.Encoding,
+            Segments: segments.Segments,
+            CreatedAt: createdAt,
+            UpdatedAt: createdAt);
+    }
+
+    /// <summary>Two requests are the same request when every field means the same; an absent
+    /// priority means "default".</summary>
+    private static string Fingerprint(SendMessageCommand command)
+    {
+        var canonical = string.Join(
+            '\u001f',
+            command.From,
+            command.To,
+            command.Text,
+            string.Join('\u001e', command.Media),
+            (command.Priority ?? MessagePriority.Default).ToString(),
+            command.Tag ?? "\u0000");
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)));
+    }
+
+    private static ApiException InProgress() =>
+        new(ErrorCode.IdempotencyInProgress) { RetryAfter = TimeSpan.FromSeconds(1) };
+
+    private static void ValidateShape(SendMessageCommand command, string? idempotencyKey)
     {
         var problems = new Dictionary<string, string>();
+        if (idempotencyKey is not null && IdempotencyOptions.KeyProblem(idempotencyKey) is { } keyProblem)
+        {
+            problems["Idempotency-Key"] = keyProblem;
+        }
+
         if (!SendRules.IsE164(command.From))
         {
             problems["from"] = "must be E.164";
@@ -186,7 +255,7 @@ public sealed class MessageService(
     /// Media ids must name an upload of this organization. Uploads are not built yet, so no id can
     /// name one: each is refused by position, exactly as an unknown id will be once they are.
     /// </summary>
-    private static void ValidateMediaReferences(IReadOnlyList<string> entries)
+    private static ApiException? MediaReferenceProblems(IReadOnlyList<string> entries)
     {
         var problems = new Dictionary<string, string>();
         for (var i = 0; i < entries.Count; i++)
@@ -197,9 +266,6 @@ public sealed class MessageService(
             }
         }
 
-        if (problems.Count > 0)
-        {
-            throw ApiException.Validation(problems);
-        }
+        return problems.Count > 0 ? ApiException.Validation(problems) : null;
     }
 }

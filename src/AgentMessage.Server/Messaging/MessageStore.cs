@@ -5,10 +5,10 @@ using AgentMessage.Server.Errors;
 
 namespace AgentMessage.Server.Messaging;
 
+/// <summary>Reading messages. Messages are written by <see cref="ISendAdmission"/>, together with
+/// the rate-limit token and idempotency key of their send.</summary>
 public interface IMessageStore
 {
-    ValueTask AddAsync(Message message, CancellationToken cancellationToken);
-
     ValueTask<Message?> GetAsync(string organizationId, string id, CancellationToken cancellationToken);
 
     /// <summary>Newest first. Throws VALIDATION_FAILED on <c>page_token</c> when the token is not one this store issued.</summary>
@@ -24,7 +24,7 @@ public sealed class InMemoryMessageStore : IMessageStore
 {
     private readonly ConcurrentDictionary<string, Shelf> shelves = new(StringComparer.Ordinal);
 
-    public ValueTask AddAsync(Message message, CancellationToken cancellationToken)
+    public void Add(Message message)
     {
         var shelf = shelves.GetOrAdd(message.OrganizationId, _ => new Shelf());
         lock (shelf)
@@ -32,8 +32,6 @@ public sealed class InMemoryMessageStore : IMessageStore
             shelf.Ordered.Add(message.Id);
             shelf.ById[message.Id] = message;
         }
-
-        return ValueTask.CompletedTask;
     }
 
     public ValueTask<Message?> GetAsync(string organizationId, string id, CancellationToken cancellationToken)

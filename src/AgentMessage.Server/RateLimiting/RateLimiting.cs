@@ -64,9 +64,15 @@ public static class TokenBucket
         var refilled = Math.Min(policy.Burst, tokens + (Math.Max(0, elapsed.TotalSeconds) * policy.PerSecond));
         var allowed = refilled >= 1;
         var left = allowed ? refilled - 1 : refilled;
+        return (left, Decide(allowed, left, policy));
+    }
+
+    /// <summary>The figures to report, from whether a token was taken and how many are left.</summary>
+    public static RateLimitDecision Decide(bool allowed, double left, RateLimitPolicy policy)
+    {
         var retryAfter = allowed ? TimeSpan.Zero : TimeSpan.FromSeconds((1 - left) / policy.PerSecond);
         var resetAfter = TimeSpan.FromSeconds((policy.Burst - left) / policy.PerSecond);
-        return (left, new RateLimitDecision(allowed, policy.Burst, (int)Math.Floor(left), resetAfter, retryAfter));
+        return new RateLimitDecision(allowed, policy.Burst, (int)Math.Floor(left), resetAfter, retryAfter);
     }
 }
 
@@ -75,7 +81,10 @@ public sealed class InMemoryRateLimiter(TimeProvider time) : IRateLimiter
 {
     private readonly Dictionary<(string, RateLimitedOperation), (double Tokens, long At)> buckets = [];
 
-    public ValueTask<RateLimitDecision> TryAcquireAsync(string organizationId, RateLimitedOperation operation, RateLimitPolicy policy, CancellationToken cancellationToken)
+    public ValueTask<RateLimitDecision> TryAcquireAsync(string organizationId, RateLimitedOperation operation, RateLimitPolicy policy, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(TryAcquire(organizationId, operation, policy));
+
+    public RateLimitDecision TryAcquire(string organizationId, RateLimitedOperation operation, RateLimitPolicy policy)
     {
         var now = time.GetTimestamp();
         lock (buckets)
@@ -84,7 +93,7 @@ public sealed class InMemoryRateLimiter(TimeProvider time) : IRateLimiter
             var (tokens, at) = buckets.TryGetValue(key, out var state) ? state : (policy.Burst, now);
             var (left, decision) = TokenBucket.Take(tokens, time.GetElapsedTime(at, now), policy);
             buckets[key] = (left, now);
-            return ValueTask.FromResult(decision);
+            return decision;
         }
     }
 }

@@ -72,7 +72,7 @@ public sealed class RestFailureTests
     [Fact]
     public async Task SendMessage_WhenTheStoreThrows_Returns500WithoutLeakingTheException()
     {
-        await using var server = await TestServer.StartAsync(overrideServices: services => services.AddSingleton<IMessageStore, BrokenMessageStore>());
+        await using var server = await TestServer.StartAsync(overrideServices: services => services.AddSingleton<ISendAdmission, BrokenSendAdmission>());
 
         var (response, body) = await server.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages", TestServer.DevKey, SpecExampleBody));
 
@@ -81,12 +81,9 @@ public sealed class RestFailureTests
         Assert.DoesNotContain("secret", body.ToJsonString(), StringComparison.OrdinalIgnoreCase);
     }
 
-    private sealed class BrokenMessageStore : IMessageStore
+    private sealed class BrokenSendAdmission : ISendAdmission
     {
-        public ValueTask AddAsync(Message message, CancellationToken cancellationToken) => throw new InvalidOperationException("secret connection string");
-
-        public ValueTask<Message?> GetAsync(string organizationId, string id, CancellationToken cancellationToken) => throw new InvalidOperationException("secret");
-
-        public ValueTask<MessagePage> ListAsync(string organizationId, MessageQuery query, CancellationToken cancellationToken) => throw new InvalidOperationException("secret");
+        public ValueTask<Admission> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("secret connection string");
     }
 }
