@@ -24,7 +24,7 @@ public sealed record ApiKeyRecord(
     string OrganizationId,
     string Hash,
     string Prefix,
-    IReadOnlySet<string> Scopes,
+    IReadOnlyList<string> Scopes,
     DateTimeOffset CreatedAt,
     DateTimeOffset? RevokedAt = null)
 {
@@ -32,7 +32,7 @@ public sealed record ApiKeyRecord(
 }
 
 /// <summary>The authenticated caller of one request: an API key of one organization.</summary>
-public sealed record Caller(string OrganizationId, string KeyId, IReadOnlySet<string> Scopes);
+public sealed record Caller(string OrganizationId, string KeyId, IReadOnlyList<string> Scopes);
 
 public static class ApiKeyFormat
 {

@@ -1,5 +1,6 @@
 using AgentMessage.Server.Access;
 using AgentMessage.Server.Compliance;
+using AgentMessage.Server.Errors;
 using AgentMessage.Server.Organizations;
 using Microsoft.Extensions.Options;
 
@@ -37,6 +38,9 @@ public sealed class DevSeed(
     public const string ConsentingRecipient = "+15554443333";
     public const string LandlineRecipient = "+15550100000";
 
+    private readonly CancellationTokenSource stopping = new();
+    private Task retrying = Task.CompletedTask;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!options.Value.Seed)
@@ -44,6 +48,42 @@ public sealed class DevSeed(
             return;
         }
 
+        try
+        {
+            await SeedAsync(cancellationToken);
+        }
+        catch (ApiException exception) when (exception.Error == ErrorCode.Unavailable)
+        {
+            // Shared state is down at start-up: serve (503 until it returns) and seed when it can.
+            logger.LogWarning("Development seed postponed: state store unavailable");
+            retrying = RetryAsync(stopping.Token);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await stopping.CancelAsync();
+        await retrying.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private async Task RetryAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2), time, cancellationToken);
+            try
+            {
+                await SeedAsync(cancellationToken);
+                return;
+            }
+            catch (ApiException exception) when (exception.Error == ErrorCode.Unavailable)
+            {
+            }
+        }
+    }
+
+    private async Task SeedAsync(CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
         await organizations.PutAsync(new Organization(OrganizationId, "Development"), cancellationToken);
         await numbers.AddAsync(OrganizationId, SenderNumber, cancellationToken);
@@ -59,7 +99,7 @@ public sealed class DevSeed(
 
         key ??= ApiKeyFormat.Generate();
         await keys.PutAsync(
-            new ApiKeyRecord("key_development", OrganizationId, ApiKeyFormat.Hash(key), ApiKeyFormat.DisplayPrefix(key), Scopes.All.ToHashSet(), now),
+            new ApiKeyRecord("key_development", OrganizationId, ApiKeyFormat.Hash(key), ApiKeyFormat.DisplayPrefix(key), [.. Scopes.All], now),
             cancellationToken);
 
         // The one secret ever shown: the development key, so that the documented curl works.
@@ -68,5 +108,4 @@ public sealed class DevSeed(
         logger.LogInformation("Development organization {OrganizationId} seeded with sender {Sender}", OrganizationId, SenderNumber);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

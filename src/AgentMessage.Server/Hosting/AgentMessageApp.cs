@@ -1,6 +1,7 @@
 using AgentMessage.Server.Api;
 using AgentMessage.Server.Errors;
 using AgentMessage.Server.Observability;
+using AgentMessage.Server.Redis;
 using AgentMessage.Server.Rest;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -16,9 +17,19 @@ public static class AgentMessageApp
         var builder = WebApplication.CreateBuilder(args);
         builder.Services
             .AddAgentMessageApi()
-            .AddAgentMessageDomain()
-            .AddInMemoryState()
-            .AddDevSeed(forced: true);
+            .AddAgentMessageDomain();
+        var shared = !string.IsNullOrWhiteSpace(builder.Configuration[$"{RedisOptions.Section}:Configuration"]);
+        if (shared)
+        {
+            builder.Services.AddRedisState();
+        }
+        else
+        {
+            builder.Services.AddInMemoryState();
+        }
+
+        // Without shared state nothing else could create an organization: the seed is the only way in.
+        builder.Services.AddDevSeed(forced: !shared);
         overrideServices?.Invoke(builder.Services);
 
         var app = builder.Build();

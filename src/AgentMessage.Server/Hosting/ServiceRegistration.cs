@@ -76,7 +76,7 @@ public static class ServiceRegistration
         return services;
     }
 
-    /// <summary>The development organization; forced on when state is in memory, since nothing else could create one.</summary>
+    /// <summary>The development organization (AgentMessage:Dev:Seed), forced on for in-memory state.</summary>
     public static IServiceCollection AddDevSeed(this IServiceCollection services, bool forced)
     {
         services.AddOptions<DevOptions>().BindConfiguration(DevOptions.Section).PostConfigure(o => o.Seed |= forced);

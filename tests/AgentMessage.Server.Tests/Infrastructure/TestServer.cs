@@ -105,7 +105,7 @@ public sealed class TestServer : IAsyncDisposable
         var key = ApiKeyFormat.Generate();
         var now = DateTimeOffset.UtcNow;
         await Services.GetRequiredService<IApiKeyStore>().PutAsync(
-            new ApiKeyRecord($"key_{Guid.NewGuid():N}", organizationId, ApiKeyFormat.Hash(key), ApiKeyFormat.DisplayPrefix(key), (scopes ?? Scopes.All).ToHashSet(), now, revoked ? now : null),
+            new ApiKeyRecord($"key_{Guid.NewGuid():N}", organizationId, ApiKeyFormat.Hash(key), ApiKeyFormat.DisplayPrefix(key), [.. (scopes ?? Scopes.All).Distinct()], now, revoked ? now : null),
             TestContext.Current.CancellationToken);
         return key;
     }

@@ -1,0 +1,42 @@
+using AgentMessage.Server.Idempotency;
+using AgentMessage.Server.RateLimiting;
+using StackExchange.Redis;
+
+namespace AgentMessage.Server.Redis;
+
+/// <summary>
+/// Every key the service uses. Everything one organization touches in one operation carries the
+/// hash tag <c>{o:ORG}</c>, so it lands in one Cluster slot and one script may touch it all.
+/// API keys are found by their hash before the organization is known, so they have their own tag.
+/// </summary>
+public static class RedisKeys
+{
+    public static RedisKey ApiKey(string hash) => $"am:apikey:{{{hash}}}";
+
+    public static RedisKey Organization(string org) => $"{Org(org)}:org";
+
+    public static RedisKey ApiKeysOf(string org) => $"{Org(org)}:apikeys";
+
+    public static RedisKey Numbers(string org) => $"{Org(org)}:numbers";
+
+    public static RedisKey Consents(string org) => $"{Org(org)}:consents";
+
+    public static RedisKey Lookups(string org) => $"{Org(org)}:lookups";
+
+    public static RedisKey Message(string org, string id) => $"{Org(org)}:msg:{id}";
+
+    public static RedisKey MessageIndex(string org) => $"{Org(org)}:msgs";
+
+    public static RedisKey TagIndex(string org, string tag) => $"{Org(org)}:tag:{tag}";
+
+    public static RedisKey MessageSequence(string org) => $"{Org(org)}:seq";
+
+    public static RedisKey Bucket(string org, RateLimitedOperation operation) => $"{Org(org)}:rl:{operation}";
+
+    public static RedisKey Idempotency(IdempotencyScope scope) => $"{Org(scope.OrganizationId)}:idem:{scope.Operation}:{scope.KeyDigest}";
+
+    /// <summary>A key in the organization's slot that is never written: a script's unused KEYS entry.</summary>
+    public static RedisKey Unused(string org) => $"{Org(org)}:unused";
+
+    private static string Org(string org) => $"am:{{o:{org}}}";
+}

@@ -1,0 +1,142 @@
+using AgentMessage.Server.Idempotency;
+using AgentMessage.Server.Messaging;
+using AgentMessage.Server.RateLimiting;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AgentMessage.Server.Redis;
+
+/// <summary>One script per accepted send: token, message, index entries and idempotency commit.</summary>
+public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOptions> idempotency) : ISendAdmission
+{
+    public async ValueTask<Admission> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    {
+        var org = request.OrganizationId;
+        var message = request.Message;
+        RedisKey[] keys =
+        [
+            RedisKeys.Bucket(org, RateLimitedOperation.Send),
+            request.Claim is { } claim ? RedisKeys.Idempotency(claim.Scope) : RedisKeys.Unused(org),
+            message is null ? RedisKeys.Unused(org) : RedisKeys.Message(org, message.Id),
+            RedisKeys.MessageIndex(org),
+            RedisKeys.MessageSequence(org),
+            message?.Tag is { } tag ? RedisKeys.TagIndex(org, tag) : RedisKeys.Unused(org),
+        ];
+        RedisValue[] args =
+        [
+            request.Policy.Burst,
+            request.Policy.PerSecond,
+            request.Claim?.Owner ?? string.Empty,
+            message is null ? string.Empty : MessageJson.Serialize(message),
+            message?.Id ?? string.Empty,
+            message?.Tag ?? string.Empty,
+            (long)idempotency.Value.Retention.TotalMilliseconds,
+        ];
+        var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.AdmitSend, keys, args)))!;
+        if ((int)reply[0] == -1)
+        {
+            return new Admission(default, Stored: false, LeaseLost: true);
+        }
+
+        var allowed = (int)reply[0] == 1;
+        var decision = TokenBucket.Decide(allowed, ParseTokens(reply[1]), request.Policy);
+        return new Admission(decision, Stored: (int)reply[2] == 1);
+    }
+
+    internal static double ParseTokens(RedisResult value) => double.Parse((string)value!, System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>Buckets for operations other than sends (media uploads), shared by every instance.</summary>
+public sealed class RedisRateLimiter(RedisGate redis) : IRateLimiter
+{
+    public async ValueTask<RateLimitDecision> TryAcquireAsync(string organizationId, RateLimitedOperation operation, RateLimitPolicy policy, CancellationToken cancellationToken)
+    {
+        var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(
+            RedisScripts.RateLimit, [RedisKeys.Bucket(organizationId, operation)], [policy.Burst, policy.PerSecond])))!;
+        return TokenBucket.Decide((int)reply[0] == 1, RedisSendAdmission.ParseTokens(reply[1]), policy);
+    }
+}
+
+public sealed class RedisIdempotencyStore(RedisGate redis, IOptions<IdempotencyOptions> options) : IIdempotencyStore
+{
+    public async ValueTask<IdempotencyStart> BeginAsync(IdempotencyScope scope, string fingerprint, CancellationToken cancellationToken)
+    {
+        var owner = IdempotencyOptions.NewOwner();
+        var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(
+            RedisScripts.BeginIdempotent, [RedisKeys.Idempotency(scope)], [fingerprint, owner, (long)options.Value.Lease.TotalMilliseconds])))!;
+        return (string)reply[0]! switch
+        {
+            "began" => new IdempotencyStart.Began(new IdempotencyClaim(scope, fingerprint, owner)),
+            "replay" => new IdempotencyStart.Replay((string)reply[1]!),
+            "mismatch" => new IdempotencyStart.Mismatch(),
+            _ => new IdempotencyStart.InProgress(),
+        };
+    }
+
+    public async ValueTask<bool> CommitAsync(IdempotencyClaim claim, string payload, CancellationToken cancellationToken) =>
+        (int)await redis.RunAsync(db => db.ScriptEvaluateAsync(
+            RedisScripts.CommitIdempotent, [RedisKeys.Idempotency(claim.Scope)], [claim.Owner, payload, (long)options.Value.Retention.TotalMilliseconds])) == 1;
+
+    public async ValueTask ReleaseAsync(IdempotencyClaim claim, CancellationToken cancellationToken) =>
+        await redis.RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.ReleaseIdempotent, [RedisKeys.Idempotency(claim.Scope)], [claim.Owner]));
+}
+
+/// <summary>
+/// Messages as JSON strings, listed through a sorted set per organization (and one per tag) whose
+/// scores are the organization's send sequence. Page tokens carry the last sequence handed out.
+/// </summary>
+public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
+{
+    // A status filter is applied to the index as read; a page reads at most this many entries
+    // before answering (possibly short, with a token to continue), so no request scans without end.
+    private const int MaxScannedPerPage = 1000;
+
+    public async ValueTask<Message?> GetAsync(string organizationId, string id, CancellationToken cancellationToken)
+    {
+        var json = await redis.RunAsync(db => db.StringGetAsync(RedisKeys.Message(organizationId, id)));
+        return json.IsNull ? null : MessageJson.Deserialize(json!);
+    }
+
+    public async ValueTask<MessagePage> ListAsync(string organizationId, MessageQuery query, CancellationToken cancellationToken)
+    {
+        var index = query.Tag is { } tag ? RedisKeys.TagIndex(organizationId, tag) : RedisKeys.MessageIndex(organizationId);
+        var below = query.PageToken is { Length: > 0 } token ? PageToken.Decode(token) : long.MaxValue;
+        var page = new List<Message>(query.PageSize);
+        var scanned = 0;
+        var batch = query.Status is null ? query.PageSize + 1 : Math.Max(query.PageSize * 2, 50);
+        while (scanned < MaxScannedPerPage)
+        {
+            var upper = below;
+            var entries = await redis.RunAsync(db => db.SortedSetRangeByScoreWithScoresAsync(
+                index, double.NegativeInfinity, upper, Exclude.Stop, Order.Descending, 0, batch));
+            if (entries.Length == 0)
+            {
+                return new MessagePage(page, null);
+            }
+
+            var keys = entries.Select(e => RedisKeys.Message(organizationId, e.Element!)).ToArray();
+            var values = await redis.RunAsync(db => db.StringGetAsync(keys));
+            for (var i = 0; i < entries.Length; i++)
+            {
+                if (page.Count == query.PageSize)
+                {
+                    return new MessagePage(page, PageToken.Encode(below));
+                }
+
+                scanned++;
+                below = (long)entries[i].Score;
+                if (!values[i].IsNull && MessageJson.Deserialize(values[i]!) is var message && (query.Status is null || message.Status == query.Status))
+                {
+                    page.Add(message);
+                }
+            }
+
+            if (entries.Length < batch)
+            {
+                return new MessagePage(page, null);
+            }
+        }
+
+        return new MessagePage(page, PageToken.Encode(below));
+    }
+}

@@ -1,0 +1,71 @@
+using AgentMessage.Server.Access;
+using AgentMessage.Server.Compliance;
+using AgentMessage.Server.Hosting;
+using AgentMessage.Server.Idempotency;
+using AgentMessage.Server.Messaging;
+using AgentMessage.Server.Organizations;
+using AgentMessage.Server.RateLimiting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AgentMessage.Server.Redis;
+
+public static class RedisRegistration
+{
+    /// <summary>Every store on Redis (CONTRACT.md section 10, production), with the local caches in front of the hot reads.</summary>
+    public static IServiceCollection AddRedisState(this IServiceCollection services)
+    {
+        services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Configuration), "AgentMessage:Redis:Configuration is required for Redis state")
+            .Validate(o => o.LocalCacheTtl >= TimeSpan.Zero && o.UnavailableRetryAfter >= TimeSpan.FromSeconds(1), "AgentMessage:Redis: LocalCacheTtl >= 0 and UnavailableRetryAfter >= 1 s")
+            .ValidateOnStart();
+        services.AddSingleton<IConnectionMultiplexer>(sp =>
+        {
+            var configuration = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<RedisOptions>>().Value.Configuration!);
+            configuration.AbortOnConnectFail = false; // start, and keep reconnecting, while Redis is down
+            configuration.BacklogPolicy = BacklogPolicy.FailFast; // while disconnected, fail calls at once: 503, not a hang
+            configuration.ReconnectRetryPolicy = new LinearRetry(1000); // retry every second: back within ~1 s of Redis
+            configuration.ClientName ??= "agentmessage";
+            return ConnectionMultiplexer.Connect(configuration);
+        });
+        services.AddSingleton<RedisGate>();
+        services.AddSingleton<LocalCache>();
+
+        services.AddSingleton<RedisApiKeyStore>();
+        services.AddSingleton<IApiKeyStore, CachedApiKeyStore>();
+        services.AddSingleton<RedisOrganizationStore>();
+        services.AddSingleton<IOrganizationStore, CachedOrganizationStore>();
+        services.AddSingleton<RedisNumberRegistry>();
+        services.AddSingleton<INumberRegistry, CachedNumberRegistry>();
+        services.AddSingleton<RedisConsentRegistry>();
+        services.AddSingleton<IConsentRegistry, CachedConsentRegistry>();
+        services.AddSingleton<RedisLineTypeRegistry>();
+        services.AddSingleton<ILineTypeRegistry, CachedLineTypeRegistry>();
+
+        services.AddSingleton<IMessageStore, RedisMessageStore>();
+        services.AddSingleton<IRateLimiter, RedisRateLimiter>();
+        services.AddSingleton<IIdempotencyStore, RedisIdempotencyStore>();
+        services.AddSingleton<ISendAdmission, RedisSendAdmission>();
+
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthTags.Ready]);
+        return services;
+    }
+}
+
+/// <summary>Ready only while Redis answers a PING.</summary>
+public sealed class RedisHealthCheck(IConnectionMultiplexer multiplexer) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await multiplexer.GetDatabase().PingAsync();
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException or RedisServerException)
+        {
+            return HealthCheckResult.Unhealthy("redis unreachable");
+        }
+    }
+}
