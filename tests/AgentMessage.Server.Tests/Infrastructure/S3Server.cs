@@ -1,0 +1,328 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Amazon.Runtime;
+using Amazon.S3;
+
+namespace AgentMessage.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A real fake S3: <c>@20minutes/s3rver</c> 5.0.0 (from the repository root's node_modules, installed by
+/// <c>npm ci</c>) run by node on a free loopback port, storing objects in a fresh temporary directory, with
+/// one bucket created before it answers. It checks SigV4 signatures, presigned URLs included (a changed
+/// path, Content-Length or Content-Type is refused with 403, and so is an expired URL), and accepts
+/// path-style requests only (<c>ForcePathStyle = true</c>). It does not implement <c>If-None-Match</c> on
+/// PUT. Disposing stops node and deletes the directory.
+/// </summary>
+/// <remarks>
+/// A crashed test run leaves no server behind: Infrastructure/s3rver.mjs exits as soon as its standard
+/// input reaches end of file, which the kernel delivers however this process dies, and an
+/// <see cref="AppDomain.ProcessExit"/> hook kills every server still running.
+/// </remarks>
+public sealed class S3Server : IAsyncDisposable
+{
+    /// <summary>s3rver's built-in account (lib/models/account.js): access key and secret are both "S3RVER".</summary>
+    private const string Credential = "S3RVER";
+
+    private const string SolutionFile = "AgentMessage.sln";
+    private const string ScriptRelativePath = "Infrastructure/s3rver.mjs";
+    private const string ModuleRelativePath = "node_modules/@20minutes/s3rver/package.json";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+    private static readonly ConcurrentDictionary<S3Server, byte> Running = new();
+
+    private readonly Process process;
+    private readonly ConcurrentQueue<string> log = new();
+    private bool disposed;
+
+    static S3Server() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    {
+        foreach (var server in Running.Keys)
+        {
+            server.Kill();
+        }
+    };
+
+    private S3Server(Process process, string bucket, string dataDirectory)
+    {
+        this.process = process;
+        Bucket = bucket;
+        DataDirectory = dataDirectory;
+    }
+
+    /// <summary>http://127.0.0.1:PORT — the S3 endpoint (<c>AmazonS3Config.ServiceURL</c>).</summary>
+    public Uri ServiceUrl { get; private set; } = null!;
+
+    /// <summary>The loopback port the server listens on.</summary>
+    public int Port => ServiceUrl.Port;
+
+    /// <summary>The bucket created at start.</summary>
+    public string Bucket { get; }
+
+    /// <summary>The access key s3rver knows ("S3RVER"); any other one is refused with 403 InvalidAccessKeyId.</summary>
+    public string AccessKey => Credential;
+
+    /// <summary>The secret of <see cref="AccessKey"/> ("S3RVER").</summary>
+    public string SecretKey => Credential;
+
+    /// <summary>The signing region; s3rver accepts any region that the signature was computed with.</summary>
+    public string Region => "us-east-1";
+
+    /// <summary>Where s3rver stores buckets and objects; deleted on dispose.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>Whether the node process is still running.</summary>
+    public bool IsRunning
+    {
+        get
+        {
+            try
+            {
+                return !process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The AWSSDK.S3 v4 settings that work against this server: <see cref="ServiceUrl"/> as
+    /// <c>ServiceURL</c> (http, so requests go out as http), <c>ForcePathStyle</c> (s3rver finds the bucket
+    /// in the path; 127.0.0.1 cannot carry a bucket subdomain) and <c>AuthenticationRegion</c> (the region
+    /// in the SigV4 credential scope). <c>RequestChecksumCalculation = WHEN_REQUIRED</c> is required: by
+    /// default v4 adds a CRC32 trailer to every PutObject (over http <c>x-amz-content-sha256:
+    /// STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER</c> with <c>x-amz-trailer: x-amz-checksum-crc32</c>),
+    /// which s3rver refuses with 400 InvalidArgument; with WHEN_REQUIRED the SDK sends a SigV4-signed
+    /// aws-chunked body (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) that s3rver decodes.
+    /// <c>ResponseChecksumValidation</c> can stay at its default: s3rver ignores <c>x-amz-checksum-mode</c>
+    /// and returns no checksum, so there is nothing to validate. Presigned URLs ignore <c>ServiceURL</c>'s
+    /// scheme and <c>UseHttp</c>: set <c>GetPreSignedUrlRequest.Protocol = Protocol.HTTP</c>, or the URL
+    /// is https.
+    /// </summary>
+    public AmazonS3Config CreateClientConfig() => new()
+    {
+        ServiceURL = ServiceUrl.ToString(),
+        ForcePathStyle = true,
+        AuthenticationRegion = Region,
+        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+    };
+
+    /// <summary>An S3 client for this server: <see cref="CreateClientConfig"/> with <see cref="AccessKey"/>/<see cref="SecretKey"/>.</summary>
+    public AmazonS3Client CreateClient() => new(new BasicAWSCredentials(AccessKey, SecretKey), CreateClientConfig());
+
+    /// <summary>Starts s3rver on a free loopback port with <paramref name="bucket"/> created, and waits until it listens.</summary>
+    public static async Task<S3Server> StartAsync(string bucket, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(bucket);
+        var repositoryRoot = FindRepositoryRoot();
+        if (!File.Exists(Path.Combine(repositoryRoot, ModuleRelativePath)))
+        {
+            throw new InvalidOperationException(
+                $"@20minutes/s3rver is not installed in {Path.Combine(repositoryRoot, "node_modules")}: run `npm ci` at the repository root "
+                + "(or `bash .ci/test`, which runs it when the package is missing).");
+        }
+
+        var script = Path.Combine(AppContext.BaseDirectory, ScriptRelativePath);
+        if (!File.Exists(script))
+        {
+            throw new InvalidOperationException($"{script} is missing: the test project copies {ScriptRelativePath} to its output directory; rebuild it.");
+        }
+
+        var dataDirectory = Directory.CreateTempSubdirectory("agentmessage-s3-").FullName;
+        var startInfo = new ProcessStartInfo("node")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = repositoryRoot,
+        };
+        // Port 0: the script binds a free port itself and reports it, so no other process can take it in between.
+        foreach (var argument in (string[])[script, "0", dataDirectory, bucket, repositoryRoot])
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        var process = new Process { StartInfo = startInfo };
+        var server = new S3Server(process, bucket, dataDirectory);
+        var ready = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && line.StartsWith("READY ", StringComparison.Ordinal)
+                && int.TryParse(line.AsSpan("READY ".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+            {
+                ready.TrySetResult(port);
+            }
+            else
+            {
+                server.Log(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) => server.Log(e.Data);
+
+        try
+        {
+            try
+            {
+                process.Start();
+            }
+            catch (System.ComponentModel.Win32Exception exception)
+            {
+                throw new InvalidOperationException("node was not found on PATH: the S3 tests run @20minutes/s3rver with Node.js (20 or later).", exception);
+            }
+
+            Running.TryAdd(server, 0);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(StartTimeout);
+            var exited = process.WaitForExitAsync(timeout.Token);
+            var first = await Task.WhenAny(ready.Task, exited);
+            if (first == ready.Task)
+            {
+                server.ServiceUrl = new Uri($"http://127.0.0.1:{(await ready.Task).ToString(CultureInfo.InvariantCulture)}");
+                return server;
+            }
+
+            try
+            {
+                await exited;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new TimeoutException($"s3rver did not report READY within {StartTimeout.TotalSeconds:0} s.\n{server.LogTail()}");
+            }
+
+            throw new InvalidOperationException($"s3rver exited with code {process.ExitCode} before it was ready.\n{server.LogTail()}");
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Stops node (closing its standard input, then killing it if it lingers) and deletes the data directory.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        try
+        {
+            if (IsRunning)
+            {
+                // End of file on standard input makes the script close its server and exit.
+                try
+                {
+                    process.StandardInput.Close();
+                }
+                catch (Exception exception) when (exception is IOException or InvalidOperationException)
+                {
+                    // Already gone, or never started.
+                }
+
+                using var timeout = new CancellationTokenSource(StopTimeout);
+                try
+                {
+                    await process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    Kill();
+                    await process.WaitForExitAsync(CancellationToken.None);
+                }
+            }
+        }
+        finally
+        {
+            Running.TryRemove(this, out _);
+            process.Dispose();
+        }
+
+        for (var attempt = 1; Directory.Exists(DataDirectory); attempt++)
+        {
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>The last lines node printed (s3rver itself is silent; errors and 5xx causes land here), for failure messages.</summary>
+    public string LogTail() => string.Join('\n', log);
+
+    /// <summary>The folder holding AgentMessage.sln, found by walking up from the test assembly's folder.</summary>
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, SolutionFile)))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No {SolutionFile} above {AppContext.BaseDirectory}: S3Server needs the repository root, whose node_modules holds @20minutes/s3rver.");
+    }
+
+    private void Log(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        log.Enqueue(line);
+        while (log.Count > 50)
+        {
+            log.TryDequeue(out _);
+        }
+    }
+
+    private void Kill()
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone, or never started.
+        }
+    }
+}
+
+/// <summary>One <see cref="S3Server"/> shared by the tests of a class, with the bucket "agentmessage-media".</summary>
+public sealed class S3Fixture : IAsyncLifetime
+{
+    public const string BucketName = "agentmessage-media";
+
+    private S3Server? server;
+
+    public S3Server Server => server ?? throw new InvalidOperationException("S3Fixture is not initialized.");
+
+    public async ValueTask InitializeAsync() => server = await S3Server.StartAsync(BucketName, TestContext.Current.CancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (server is not null)
+        {
+            await server.DisposeAsync();
+        }
+    }
+}
