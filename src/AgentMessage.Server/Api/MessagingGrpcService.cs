@@ -1,6 +1,9 @@
 using AgentMessage.Server.Errors;
+using AgentMessage.Server.Media;
 using AgentMessage.Server.Messaging;
+using AgentMessage.Server.RateLimiting;
 using AgentMessage.V1;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 
 namespace AgentMessage.Server.Api;
@@ -14,28 +17,34 @@ public static class IdempotencyHeader
 
 /// <summary>agentmessage.v1.MessagingService: maps the contract onto <see cref="MessageService"/>.
 /// Authentication, scopes and error translation happen in <see cref="ApiCallInterceptor"/>.</summary>
-public sealed class MessagingGrpcService(MessageService messages) : MessagingService.MessagingServiceBase
+public sealed class MessagingGrpcService(MessageService messages, MediaService media) : MessagingService.MessagingServiceBase
 {
     public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
     {
-        var http = context.GetHttpContext();
-        var key = http.Request.Headers[IdempotencyHeader.Name] is { Count: > 0 } values ? values.ToString() : null;
-        var result = await messages.SendAsync(context.GetCaller(), ProtoMapping.ToCommand(request), key, context.CancellationToken);
-        if (result.RateLimit is { } decision)
-        {
-            context.SetRateLimitHeaders(decision);
-        }
-
-        if (result.Replayed)
-        {
-            http.Response.Headers[IdempotencyHeader.Replayed] = "true";
-        }
-
+        var result = await messages.SendAsync(context.GetCaller(), ProtoMapping.ToCommand(request), IdempotencyKey(context), context.CancellationToken);
+        ReportOutcome(context, result.RateLimit, result.Replayed);
         return new SendMessageResponse { Message = ProtoMapping.ToProto(result.Message) };
     }
 
-    public override Task<CreateMediaUploadResponse> CreateMediaUpload(CreateMediaUploadRequest request, ServerCallContext context) =>
-        throw new ApiException(ErrorCode.Unimplemented, "media uploads are not available yet");
+    public override async Task<CreateMediaUploadResponse> CreateMediaUpload(CreateMediaUploadRequest request, ServerCallContext context)
+    {
+        var result = await media.CreateUploadAsync(context.GetCaller(), request.MimeType, request.ByteSize, IdempotencyKey(context), context.CancellationToken);
+        ReportOutcome(context, result.RateLimit, result.Replayed);
+        var upload = result.Upload;
+        var response = new CreateMediaUploadResponse
+        {
+            MediaId = upload.MediaId,
+            UploadUrl = upload.UploadUrl,
+            ExpiresAt = Timestamp.FromDateTimeOffset(upload.ExpiresAt),
+            MaxByteSize = upload.MaxByteSize,
+        };
+        foreach (var (name, value) in upload.UploadHeaders)
+        {
+            response.UploadHeaders[name] = value;
+        }
+
+        return response;
+    }
 
     public override async Task<GetMessageResponse> GetMessage(GetMessageRequest request, ServerCallContext context)
     {
@@ -49,6 +58,23 @@ public sealed class MessagingGrpcService(MessageService messages) : MessagingSer
         var response = new ListMessagesResponse { NextPageToken = page.NextPageToken ?? string.Empty };
         response.Messages.AddRange(page.Messages.Select(ProtoMapping.ToProto));
         return response;
+    }
+
+    private static string? IdempotencyKey(ServerCallContext context) =>
+        context.GetHttpContext().Request.Headers[IdempotencyHeader.Name] is { Count: > 0 } values ? values.ToString() : null;
+
+    /// <summary>RateLimit-* for a call that took a token; Idempotent-Replayed for a replay, which took none.</summary>
+    private static void ReportOutcome(ServerCallContext context, RateLimitDecision? rateLimit, bool replayed)
+    {
+        if (rateLimit is { } decision)
+        {
+            context.SetRateLimitHeaders(decision);
+        }
+
+        if (replayed)
+        {
+            context.GetHttpContext().Response.Headers[IdempotencyHeader.Replayed] = "true";
+        }
     }
 
     public override Task StreamStatus(StreamStatusRequest request, IServerStreamWriter<StreamStatusResponse> responseStream, ServerCallContext context) =>

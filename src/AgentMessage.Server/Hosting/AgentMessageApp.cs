@@ -1,5 +1,6 @@
 using AgentMessage.Server.Api;
 using AgentMessage.Server.Errors;
+using AgentMessage.Server.Media;
 using AgentMessage.Server.Observability;
 using AgentMessage.Server.Redis;
 using AgentMessage.Server.Rest;
@@ -28,6 +29,8 @@ public static class AgentMessageApp
             builder.Services.AddInMemoryState();
         }
 
+        builder.Services.AddMediaStore(builder.Configuration);
+
         // Without shared state nothing else could create an organization: the seed is the only way in.
         builder.Services.AddDevSeed(forced: !shared);
         overrideServices?.Invoke(builder.Services);
@@ -38,6 +41,11 @@ public static class AgentMessageApp
         app.UseMiddleware<RestFacadeMiddleware>();
 
         app.MapGrpcService<MessagingGrpcService>();
+        if (app.Services.GetService<LocalMediaStore>() is not null)
+        {
+            app.MapLocalMediaEndpoints();
+        }
+
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
         app.MapGet("/healthz", (HttpContext context) => RestEnvelope.WriteSuccessAsync(context, 200, w => StatusBody(w, "ok")));

@@ -3,6 +3,7 @@ using AgentMessage.Server.Api;
 using AgentMessage.Server.Compliance;
 using AgentMessage.Server.Development;
 using AgentMessage.Server.Idempotency;
+using AgentMessage.Server.Media;
 using AgentMessage.Server.Messaging;
 using AgentMessage.Server.Organizations;
 using AgentMessage.Server.RateLimiting;
@@ -53,8 +54,14 @@ public static class ServiceRegistration
         services.AddOptions<IdempotencyOptions>().BindConfiguration(IdempotencyOptions.Section)
             .Validate(o => o.Retention > TimeSpan.Zero && o.Lease > TimeSpan.Zero, "AgentMessage:Idempotency needs a positive Retention and Lease")
             .ValidateOnStart();
-        services.AddOptions<MediaOptions>().BindConfiguration(MediaOptions.Section).ValidateOnStart();
+        services.AddOptions<MediaOptions>().BindConfiguration(MediaOptions.Section)
+            .Validate(o => o.Store is "local" or "s3", "AgentMessage:Media:Store must be local or s3")
+            .Validate(o => o.Store != "s3" || !string.IsNullOrWhiteSpace(o.S3.Bucket), "AgentMessage:Media:S3:Bucket is required with the s3 store")
+            .Validate(o => o.Store != "s3" || (o.S3.AccessKey is null) == (o.S3.SecretKey is null), "AgentMessage:Media:S3: set both AccessKey and SecretKey, or neither")
+            .Validate(o => o.CarrierUrlValidity >= TimeSpan.FromHours(24) && o.CarrierUrlValidity <= TimeSpan.FromDays(7), "AgentMessage:Media:CarrierUrlValidity must be 24 h to 7 days")
+            .ValidateOnStart();
         services.AddSingleton<MessageService>();
+        services.AddSingleton<MediaService>();
         return services;
     }
 
@@ -73,6 +80,23 @@ public static class ServiceRegistration
         services.AddSingleton<InMemoryIdempotencyStore>();
         services.AddSingleton<IIdempotencyStore>(sp => sp.GetRequiredService<InMemoryIdempotencyStore>());
         services.AddSingleton<ISendAdmission, InMemorySendAdmission>();
+        services.AddSingleton<IMediaCatalog, InMemoryMediaCatalog>();
+        return services;
+    }
+
+    /// <summary>The media store AgentMessage:Media:Store names.</summary>
+    public static IServiceCollection AddMediaStore(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (string.Equals(configuration[$"{MediaOptions.Section}:Store"], "s3", StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddSingleton<IMediaStore, S3MediaStore>();
+        }
+        else
+        {
+            services.AddSingleton<LocalMediaStore>();
+            services.AddSingleton<IMediaStore>(sp => sp.GetRequiredService<LocalMediaStore>());
+        }
+
         return services;
     }
 

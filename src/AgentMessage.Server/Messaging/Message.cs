@@ -22,7 +22,9 @@ public enum DeliveryStatus
     Failed,
 }
 
-/// <summary>A message as stored: immutable, replaced whole when its status changes.</summary>
+/// <summary>A message as stored: immutable, replaced whole when its status changes.
+/// <see cref="Media"/> is what the customer sent; <see cref="CarrierMediaUrls"/> is where the carrier
+/// fetches each item (presigned, valid for days), never shown to the customer.</summary>
 public sealed record Message(
     string Id,
     string OrganizationId,
@@ -38,7 +40,8 @@ public sealed record Message(
     int Segments,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    string? ErrorCode = null);
+    string? ErrorCode = null,
+    IReadOnlyList<string>? CarrierMediaUrls = null);
 
 /// <summary>What a caller asked to send, before any rule is checked.</summary>
 public sealed record SendMessageCommand(

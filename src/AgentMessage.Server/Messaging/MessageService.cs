@@ -2,6 +2,7 @@ using AgentMessage.Server.Access;
 using AgentMessage.Server.Compliance;
 using AgentMessage.Server.Errors;
 using AgentMessage.Server.Idempotency;
+using AgentMessage.Server.Media;
 using AgentMessage.Server.Organizations;
 using AgentMessage.Server.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -28,7 +29,7 @@ public sealed class MessageService(
     ILineTypeRegistry lineTypes,
     IOptions<RateLimitOptions> rateLimits,
     IOptions<MessagingOptions> messaging,
-    IOptions<MediaOptions> media,
+    MediaService media,
     TimeProvider time)
 {
     public const int DefaultPageSize = 50;
@@ -39,7 +40,7 @@ public sealed class MessageService(
         ValidateShape(command, idempotencyKey);
         var organization = await organizations.GetAsync(caller.OrganizationId, cancellationToken)
             ?? throw new ApiException(ErrorCode.Unauthorized);
-        if (command.Media.Count > 0 && !(media.Value.MmsEnabled && organization.MmsEnabled))
+        if (command.Media.Count > 0 && !media.IsMmsEnabled(organization))
         {
             throw new ApiException(ErrorCode.MmsDisabled);
         }
@@ -65,8 +66,8 @@ public sealed class MessageService(
         var settled = false;
         try
         {
-            var refusal = await CheckBusinessRulesAsync(organization.Id, command, cancellationToken);
-            var message = refusal is null ? NewMessage(organization.Id, command) : null;
+            var (refusal, resolved) = await CheckBusinessRulesAsync(organization.Id, command, cancellationToken);
+            var message = refusal is null ? NewMessage(organization.Id, command, resolved!) : null;
             var policy = organization.LimitFor(RateLimitedOperation.Send) ?? rateLimits.Value.For(RateLimitedOperation.Send);
             var outcome = await admission.AdmitAsync(new AdmissionRequest(organization.Id, policy, message, claim), cancellationToken);
             settled = true;
@@ -130,29 +131,35 @@ public sealed class MessageService(
         return await messages.ListAsync(caller.OrganizationId, effective, cancellationToken);
     }
 
-    /// <summary>Ownership, consent, line type and media references: the refusal, or null to accept.</summary>
-    private async ValueTask<ApiException?> CheckBusinessRulesAsync(string organizationId, SendMessageCommand command, CancellationToken cancellationToken)
+    /// <summary>Ownership, consent, line type and media references: the refusal, or the checked media.</summary>
+    private async ValueTask<(ApiException? Refusal, ResolvedMedia? Media)> CheckBusinessRulesAsync(string organizationId, SendMessageCommand command, CancellationToken cancellationToken)
     {
         if (!await numbers.IsOwnedAsync(organizationId, command.From, cancellationToken))
         {
-            return ApiException.Validation("from", "is not a number your organization owns");
+            return (ApiException.Validation("from", "is not a number your organization owns"), null);
         }
 
         if (!await consents.HasConsentAsync(organizationId, command.To, cancellationToken))
         {
-            return new ApiException(ErrorCode.ConsentRequired);
+            return (new ApiException(ErrorCode.ConsentRequired), null);
         }
 
         var lookup = await lineTypes.GetAsync(organizationId, command.To, cancellationToken);
         if (lookup is { LineType: LineType.Landline } && time.GetUtcNow() - lookup.LookedUpAt <= messaging.Value.LineTypeLookupMaxAge)
         {
-            return new ApiException(ErrorCode.LineTypeBlocked);
+            return (new ApiException(ErrorCode.LineTypeBlocked), null);
         }
 
-        return MediaReferenceProblems(command.Media);
+        if (command.Media.Count == 0)
+        {
+            return (null, new ResolvedMedia([]));
+        }
+
+        var (problems, resolved) = await media.ResolveAsync(organizationId, command.Media, cancellationToken);
+        return problems.Count > 0 ? (ApiException.Validation(problems), null) : (null, resolved);
     }
 
-    private Message NewMessage(string organizationId, SendMessageCommand command)
+    private Message NewMessage(string organizationId, SendMessageCommand command, ResolvedMedia resolved)
     {
         var segments = SegmentCounter.Count(command.Text);
         var now = time.GetUtcNow();
@@ -171,7 +178,8 @@ public sealed class MessageService(
             Encoding: segments.Encoding,
             Segments: segments.Segments,
             CreatedAt: createdAt,
-            UpdatedAt: createdAt);
+            UpdatedAt: createdAt,
+            CarrierMediaUrls: resolved.CarrierUrls);
     }
 
     /// <summary>Two requests are the same request when every field means the same; an absent
@@ -249,23 +257,5 @@ public sealed class MessageService(
         {
             throw ApiException.Validation(problems);
         }
-    }
-
-    /// <summary>
-    /// Media ids must name an upload of this organization. Uploads are not built yet, so no id can
-    /// name one: each is refused by position, exactly as an unknown id will be once they are.
-    /// </summary>
-    private static ApiException? MediaReferenceProblems(IReadOnlyList<string> entries)
-    {
-        var problems = new Dictionary<string, string>();
-        for (var i = 0; i < entries.Count; i++)
-        {
-            if (SendRules.IsMediaId(entries[i]))
-            {
-                problems[$"media[{i}]"] = "is not an uploaded media_id of your organization";
-            }
-        }
-
-        return problems.Count > 0 ? ApiException.Validation(problems) : null;
     }
 }

@@ -11,12 +11,3 @@ public sealed class MessagingOptions
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
     public TimeSpan LineTypeLookupMaxAge { get; set; } = TimeSpan.FromDays(30);
 }
-
-/// <summary>Media switches (AgentMessage:Media).</summary>
-public sealed class MediaOptions
-{
-    public const string Section = "AgentMessage:Media";
-
-    /// <summary>False answers MMS_DISABLED to uploads and to sends with media.</summary>
-    public bool MmsEnabled { get; set; } = true;
-}

@@ -31,6 +31,8 @@ public static class RedisKeys
 
     public static RedisKey MessageSequence(string org) => $"{Org(org)}:seq";
 
+    public static RedisKey Media(string org, string mediaId) => $"{Org(org)}:media:{mediaId}";
+
     public static RedisKey Bucket(string org, RateLimitedOperation operation) => $"{Org(org)}:rl:{operation}";
 
     public static RedisKey Idempotency(IdempotencyScope scope) => $"{Org(scope.OrganizationId)}:idem:{scope.Operation}:{scope.KeyDigest}";

@@ -2,6 +2,7 @@ using AgentMessage.Server.Access;
 using AgentMessage.Server.Compliance;
 using AgentMessage.Server.Hosting;
 using AgentMessage.Server.Idempotency;
+using AgentMessage.Server.Media;
 using AgentMessage.Server.Messaging;
 using AgentMessage.Server.Organizations;
 using AgentMessage.Server.RateLimiting;
@@ -47,6 +48,7 @@ public static class RedisRegistration
         services.AddSingleton<IRateLimiter, RedisRateLimiter>();
         services.AddSingleton<IIdempotencyStore, RedisIdempotencyStore>();
         services.AddSingleton<ISendAdmission, RedisSendAdmission>();
+        services.AddSingleton<IMediaCatalog, RedisMediaCatalog>();
 
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthTags.Ready]);
         return services;

@@ -1,5 +1,6 @@
 using AgentMessage.Server.Access;
 using AgentMessage.Server.Compliance;
+using AgentMessage.Server.Media;
 using AgentMessage.Server.Organizations;
 using StackExchange.Redis;
 
@@ -51,4 +52,17 @@ public sealed class RedisLineTypeRegistry(RedisGate redis) : ILineTypeRegistry
 
     public async ValueTask RecordAsync(string organizationId, LineTypeLookup lookup, CancellationToken cancellationToken) =>
         await redis.RunAsync(db => db.HashSetAsync(RedisKeys.Lookups(organizationId), lookup.Number, RedisJson.Serialize(lookup)));
+}
+
+/// <summary>Media records, each expiring in Redis when the media does.</summary>
+public sealed class RedisMediaCatalog(RedisGate redis, TimeProvider time) : IMediaCatalog
+{
+    public async ValueTask PutAsync(MediaRecord media, CancellationToken cancellationToken)
+    {
+        var ttl = media.ExpiresAt - time.GetUtcNow();
+        await redis.RunAsync(db => db.StringSetAsync(RedisKeys.Media(media.OrganizationId, media.Id), MediaJson.Serialize(media), ttl));
+    }
+
+    public async ValueTask<MediaRecord?> GetAsync(string organizationId, string mediaId, CancellationToken cancellationToken) =>
+        MediaJson.Deserialize(await redis.RunAsync(db => db.StringGetAsync(RedisKeys.Media(organizationId, mediaId))));
 }

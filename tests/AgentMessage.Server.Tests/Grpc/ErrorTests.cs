@@ -537,15 +537,6 @@ public sealed class ErrorTests(SharedServer fixture) : IClassFixture<SharedServe
     // ---- UNIMPLEMENTED ---------------------------------------------------------------------
 
     [Fact]
-    public async Task CreateMediaUpload_FailsUnimplemented()
-    {
-        var exception = await Assert.ThrowsAsync<RpcException>(async () =>
-            await server.Messaging.CreateMediaUploadAsync(new CreateMediaUploadRequest { MimeType = "image/png", ByteSize = 10 }, Dev, cancellationToken: Ct));
-
-        AssertError(exception, StatusCode.Unimplemented, "UNIMPLEMENTED", "media uploads are not available yet");
-    }
-
-    [Fact]
     public async Task CreateMediaUpload_WithoutKey_FailsUnauthenticated()
     {
         var exception = await Assert.ThrowsAsync<RpcException>(async () =>

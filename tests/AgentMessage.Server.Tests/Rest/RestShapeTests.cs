@@ -88,16 +88,6 @@ public sealed class RestShapeTests(SharedServer shared) : IClassFixture<SharedSe
     }
 
     [Fact]
-    public async Task CreateMediaUpload_UntilBuilt_Returns501Envelope()
-    {
-        var (response, body) = await server.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages/media-upload", TestServer.DevKey,
-            """{"mime_type":"image/png","byte_size":102400}"""));
-
-        Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
-        AssertJsonEqual(ExpectedError(response, "UNIMPLEMENTED", "media uploads are not available yet"), body);
-    }
-
-    [Fact]
     public async Task StreamStatus_UntilBuilt_Returns501Envelope()
     {
         var (response, body) = await server.Rest.CallAsync(Get("/v1/messages/status/stream", TestServer.DevKey));
