@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using AgentMessage.Server.Errors;
 
 namespace AgentMessage.Server.Idempotency;
 
@@ -50,6 +51,26 @@ public interface IIdempotencyStore
 
     /// <summary>Gives the key up after a failure, so that a retry runs again.</summary>
     ValueTask ReleaseAsync(IdempotencyClaim claim, CancellationToken cancellationToken);
+}
+
+public static class IdempotencyStoreExtensions
+{
+    /// <summary>
+    /// Starts an idempotent request: the claim to settle it with, or the stored payload to answer
+    /// with instead. A request in progress elsewhere, or a key used for another request, throws.
+    /// </summary>
+    public static async ValueTask<(IdempotencyClaim? Claim, string? Replay)> ClaimOrReplayAsync(
+        this IIdempotencyStore store, IdempotencyScope scope, string fingerprint, CancellationToken cancellationToken) =>
+        await store.BeginAsync(scope, fingerprint, cancellationToken) switch
+        {
+            IdempotencyStart.Began began => (began.Claim, null),
+            IdempotencyStart.Replay replay => (null, replay.Payload),
+            IdempotencyStart.Mismatch => throw new ApiException(ErrorCode.IdempotencyKeyReused),
+            _ => throw InProgress(),
+        };
+
+    /// <summary>The answer to a twin of a request that is still running.</summary>
+    public static ApiException InProgress() => new(ErrorCode.IdempotencyInProgress) { RetryAfter = TimeSpan.FromSeconds(1) };
 }
 
 public sealed class IdempotencyOptions

@@ -63,17 +63,10 @@ public sealed class MediaService(
         if (idempotencyKey is not null)
         {
             var scope = new IdempotencyScope(organization.Id, IdempotentOperation.CreateMediaUpload, idempotencyKey);
-            switch (await idempotency.BeginAsync(scope, $"{mimeType}\n{byteSize}", cancellationToken))
+            (claim, var replay) = await idempotency.ClaimOrReplayAsync(scope, $"{mimeType}\n{byteSize}", cancellationToken);
+            if (replay is not null)
             {
-                case IdempotencyStart.Replay replay:
-                    return new MediaUploadResult(MediaUpload.FromJson(replay.Payload), RateLimit: null, Replayed: true);
-                case IdempotencyStart.InProgress:
-                    throw new ApiException(ErrorCode.IdempotencyInProgress) { RetryAfter = TimeSpan.FromSeconds(1) };
-                case IdempotencyStart.Mismatch:
-                    throw new ApiException(ErrorCode.IdempotencyKeyReused);
-                case IdempotencyStart.Began began:
-                    claim = began.Claim;
-                    break;
+                return new MediaUploadResult(MediaUpload.FromJson(replay), RateLimit: null, Replayed: true);
             }
         }
 

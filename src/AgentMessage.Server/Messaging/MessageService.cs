@@ -49,17 +49,10 @@ public sealed class MessageService(
         if (idempotencyKey is not null)
         {
             var scope = new IdempotencyScope(organization.Id, IdempotentOperation.SendMessage, idempotencyKey);
-            switch (await idempotency.BeginAsync(scope, Fingerprint(command), cancellationToken))
+            (claim, var replay) = await idempotency.ClaimOrReplayAsync(scope, Fingerprint(command), cancellationToken);
+            if (replay is not null)
             {
-                case IdempotencyStart.Replay replay:
-                    return new SendResult(MessageJson.Deserialize(replay.Payload), RateLimit: null, Replayed: true);
-                case IdempotencyStart.InProgress:
-                    throw InProgress();
-                case IdempotencyStart.Mismatch:
-                    throw new ApiException(ErrorCode.IdempotencyKeyReused);
-                case IdempotencyStart.Began began:
-                    claim = began.Claim;
-                    break;
+                return new SendResult(MessageJson.Deserialize(replay), RateLimit: null, Replayed: true);
             }
         }
 
@@ -73,7 +66,7 @@ public sealed class MessageService(
             settled = true;
             if (outcome.LeaseLost)
             {
-                throw InProgress();
+                throw IdempotencyStoreExtensions.InProgress();
             }
 
             if (!outcome.RateLimit.Allowed)
@@ -196,9 +189,6 @@ public sealed class MessageService(
             command.Tag ?? "\u0000");
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)));
     }
-
-    private static ApiException InProgress() =>
-        new(ErrorCode.IdempotencyInProgress) { RetryAfter = TimeSpan.FromSeconds(1) };
 
     private static void ValidateShape(SendMessageCommand command, string? idempotencyKey)
     {

@@ -44,7 +44,7 @@ public sealed class RedisServer : IAsyncDisposable
     private static readonly ConcurrentDictionary<RedisServer, byte> Running = new();
 
     private readonly string executable;
-    private readonly ConcurrentQueue<string> log = new();
+    private readonly OutputTail log = new();
     private Process? process;
     private bool disposed;
 
@@ -250,7 +250,7 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>The last lines redis-server printed, for failure messages.</summary>
-    public string LogTail() => string.Join('\n', log);
+    public string LogTail() => log.ToString();
 
     private static string? FindExecutable()
     {
@@ -304,8 +304,8 @@ public sealed class RedisServer : IAsyncDisposable
         }
 
         var started = new Process { StartInfo = startInfo };
-        started.OutputDataReceived += (_, e) => Log(e.Data);
-        started.ErrorDataReceived += (_, e) => Log(e.Data);
+        started.OutputDataReceived += (_, e) => log.Add(e.Data);
+        started.ErrorDataReceived += (_, e) => log.Add(e.Data);
         started.Start();
         process = started;
         Running.TryAdd(this, 0);
@@ -361,34 +361,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private void Log(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        log.Enqueue(line);
-        while (log.Count > 50)
-        {
-            log.TryDequeue(out _);
-        }
-    }
-
-    private void Kill()
-    {
-        try
-        {
-            if (process is { HasExited: false } current)
-            {
-                current.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception exception) when (exception is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // Already gone.
-        }
-    }
+    private void Kill() => ChildProcess.KillQuietly(process);
 
     private static async Task<string> SendAsync(int port, IReadOnlyList<string> args, CancellationToken ct)
     {

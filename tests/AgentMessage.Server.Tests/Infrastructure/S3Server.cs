@@ -33,7 +33,7 @@ public sealed class S3Server : IAsyncDisposable
     private static readonly ConcurrentDictionary<S3Server, byte> Running = new();
 
     private readonly Process process;
-    private readonly ConcurrentQueue<string> log = new();
+    private readonly OutputTail log = new();
     private bool disposed;
 
     static S3Server() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -158,10 +158,10 @@ public sealed class S3Server : IAsyncDisposable
             }
             else
             {
-                server.Log(e.Data);
+                server.log.Add(e.Data);
             }
         };
-        process.ErrorDataReceived += (_, e) => server.Log(e.Data);
+        process.ErrorDataReceived += (_, e) => server.log.Add(e.Data);
 
         try
         {
@@ -261,7 +261,7 @@ public sealed class S3Server : IAsyncDisposable
     }
 
     /// <summary>The last lines node printed (s3rver itself is silent; errors and 5xx causes land here), for failure messages.</summary>
-    public string LogTail() => string.Join('\n', log);
+    public string LogTail() => log.ToString();
 
     /// <summary>The folder holding AgentMessage.sln, found by walking up from the test assembly's folder.</summary>
     private static string FindRepositoryRoot()
@@ -277,34 +277,7 @@ public sealed class S3Server : IAsyncDisposable
         throw new InvalidOperationException($"No {SolutionFile} above {AppContext.BaseDirectory}: S3Server needs the repository root, whose node_modules holds @20minutes/s3rver.");
     }
 
-    private void Log(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        log.Enqueue(line);
-        while (log.Count > 50)
-        {
-            log.TryDequeue(out _);
-        }
-    }
-
-    private void Kill()
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (Exception exception) when (exception is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // Already gone, or never started.
-        }
-    }
+    private void Kill() => ChildProcess.KillQuietly(process);
 }
 
 /// <summary>One <see cref="S3Server"/> shared by the tests of a class, with the bucket "agentmessage-media".</summary>
