@@ -34,6 +34,26 @@ public sealed class InMemoryMessageStore : IMessageStore
         }
     }
 
+    /// <summary>Replaces a message with what <paramref name="change"/> makes of it; null from it leaves the message as is.</summary>
+    public Message? Update(string organizationId, string id, Func<Message, Message?> change)
+    {
+        if (!shelves.TryGetValue(organizationId, out var shelf))
+        {
+            return null;
+        }
+
+        lock (shelf)
+        {
+            if (!shelf.ById.TryGetValue(id, out var current) || change(current) is not { } changed)
+            {
+                return null;
+            }
+
+            shelf.ById[id] = changed;
+            return changed;
+        }
+    }
+
     public ValueTask<Message?> GetAsync(string organizationId, string id, CancellationToken cancellationToken)
     {
         if (!shelves.TryGetValue(organizationId, out var shelf))

@@ -1,3 +1,4 @@
+using AgentMessage.Server.Delivery;
 using AgentMessage.Server.Idempotency;
 using AgentMessage.Server.RateLimiting;
 
@@ -5,8 +6,8 @@ namespace AgentMessage.Server.Messaging;
 
 /// <summary>
 /// The last step of a send, done atomically: take a token from the organization's send bucket
-/// and, when admitted and the business checks passed, store the message and commit the
-/// idempotency claim with it. A refused send releases the claim. On Redis this is one script, so an
+/// and, when admitted and the business checks passed, store the message, queue it for dispatch
+/// and commit the idempotency claim with it. A refused send releases the claim. On Redis this is one script, so an
 /// accepted send without an Idempotency-Key costs one round trip.
 /// </summary>
 public interface ISendAdmission
@@ -23,7 +24,7 @@ public sealed record AdmissionRequest(string OrganizationId, RateLimitPolicy Pol
 public readonly record struct Admission(RateLimitDecision RateLimit, bool Stored, bool LeaseLost = false);
 
 /// <summary>The embedded default: one lock over this process's bucket, messages and keys.</summary>
-public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMemoryMessageStore messages, InMemoryIdempotencyStore idempotency) : ISendAdmission
+public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMemoryMessageStore messages, InMemoryIdempotencyStore idempotency, InMemoryDispatchQueue dispatch) : ISendAdmission
 {
     private readonly Lock gate = new();
 
@@ -54,6 +55,7 @@ public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMem
         }
 
         messages.Add(request.Message);
+        dispatch.Enqueue(request.Message);
         if (request.Claim is not null)
         {
             idempotency.Commit(request.Claim, MessageJson.Serialize(request.Message));

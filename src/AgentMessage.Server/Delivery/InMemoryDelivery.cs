@@ -1,0 +1,92 @@
+using AgentMessage.Server.Messaging;
+using Microsoft.Extensions.Options;
+
+namespace AgentMessage.Server.Delivery;
+
+/// <summary>
+/// Status changes and the event log held in this process, for the embedded default. Each change
+/// is published to the <see cref="StatusEventHub"/> as it is made.
+/// </summary>
+public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEventHub hub, IOptions<DeliveryOptions> options, TimeProvider time)
+    : IMessageStatusStore, IStatusEventLog
+{
+    private readonly Dictionary<string, List<StatusEvent>> logs = new(StringComparer.Ordinal);
+    private long lastMs;
+    private long lastSeq;
+
+    public ValueTask<StatusEvent?> TransitionAsync(string organizationId, string messageId, DeliveryStatus status, string? errorCode, CancellationToken cancellationToken)
+    {
+        StatusEvent? appended = null;
+        lock (logs)
+        {
+            var now = time.GetUtcNow();
+            var changed = messages.Update(organizationId, messageId, message =>
+                DeliveryLifecycle.CanMove(message.Status, status) ? message with { Status = status, ErrorCode = errorCode ?? message.ErrorCode, UpdatedAt = now } : null);
+            if (changed is not null)
+            {
+                appended = new StatusEvent(NextId(now), organizationId, messageId, status, changed.ErrorCode, now, changed.Tag);
+                if (!logs.TryGetValue(organizationId, out var log))
+                {
+                    logs[organizationId] = log = [];
+                }
+
+                log.Add(appended);
+                if (log.Count > options.Value.EventLogLength)
+                {
+                    log.RemoveRange(0, log.Count - options.Value.EventLogLength);
+                }
+            }
+        }
+
+        if (appended is not null)
+        {
+            hub.Publish(organizationId, [appended]);
+        }
+
+        return ValueTask.FromResult(appended);
+    }
+
+    public ValueTask<IReadOnlyList<StatusEvent>> ReadAsync(string organizationId, string? after, int count, CancellationToken cancellationToken)
+    {
+        lock (logs)
+        {
+            IReadOnlyList<StatusEvent> events = logs.TryGetValue(organizationId, out var log)
+                ? log.Where(e => after is null || EventIds.Compare(e.EventId, after) > 0).Take(count).ToList()
+                : [];
+            return ValueTask.FromResult(events);
+        }
+    }
+
+    public ValueTask<string?> LastEventIdAsync(string organizationId, CancellationToken cancellationToken)
+    {
+        lock (logs)
+        {
+            return ValueTask.FromResult(logs.TryGetValue(organizationId, out var log) && log.Count > 0 ? log[^1].EventId : null);
+        }
+    }
+
+    public ValueTask<string?> FirstEventIdAsync(string organizationId, CancellationToken cancellationToken)
+    {
+        lock (logs)
+        {
+            return ValueTask.FromResult(logs.TryGetValue(organizationId, out var log) && log.Count > 0 ? log[0].EventId : null);
+        }
+    }
+
+    /// <summary>Ids in the Redis stream format, increasing even when the clock does not.</summary>
+    private string NextId(DateTimeOffset now)
+    {
+        var ms = now.ToUnixTimeMilliseconds();
+        if (ms > lastMs)
+        {
+            lastMs = ms;
+            lastSeq = 0;
+        }
+        else
+        {
+            lastSeq++;
+        }
+
+        return $"{lastMs}-{lastSeq}";
+    }
+}
