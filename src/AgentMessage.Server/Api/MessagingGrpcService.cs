@@ -1,4 +1,4 @@
-using AgentMessage.Server.Errors;
+using AgentMessage.Server.Delivery;
 using AgentMessage.Server.Media;
 using AgentMessage.Server.Messaging;
 using AgentMessage.Server.RateLimiting;
@@ -17,7 +17,7 @@ public static class IdempotencyHeader
 
 /// <summary>agentmessage.v1.MessagingService: maps the contract onto <see cref="MessageService"/>.
 /// Authentication, scopes and error translation happen in <see cref="ApiCallInterceptor"/>.</summary>
-public sealed class MessagingGrpcService(MessageService messages, MediaService media) : MessagingService.MessagingServiceBase
+public sealed class MessagingGrpcService(MessageService messages, MediaService media, StatusStreamService statuses) : MessagingService.MessagingServiceBase
 {
     public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
     {
@@ -77,6 +77,12 @@ public sealed class MessagingGrpcService(MessageService messages, MediaService m
         }
     }
 
-    public override Task StreamStatus(StreamStatusRequest request, IServerStreamWriter<StreamStatusResponse> responseStream, ServerCallContext context) =>
-        throw new ApiException(ErrorCode.Unimplemented, "status streaming is not available yet");
+    public override async Task StreamStatus(StreamStatusRequest request, IServerStreamWriter<StreamStatusResponse> responseStream, ServerCallContext context)
+    {
+        var query = new StatusStreamQuery([.. request.MessageIds], request.HasTag ? request.Tag : null, request.After.Length > 0 ? request.After : null);
+        await foreach (var statusEvent in statuses.StreamAsync(context.GetCaller(), query, context.CancellationToken))
+        {
+            await responseStream.WriteAsync(new StreamStatusResponse { Event = ProtoMapping.ToProto(statusEvent) }, context.CancellationToken);
+        }
+    }
 }

@@ -61,6 +61,28 @@ public static class ProtoMapping
         return proto;
     }
 
+    public static Proto.StatusEvent ToProto(Delivery.StatusEvent statusEvent)
+    {
+        var proto = new Proto.StatusEvent
+        {
+            EventId = statusEvent.EventId,
+            MessageId = statusEvent.MessageId,
+            Status = ToProto(statusEvent.Status),
+            OccurredAt = Timestamp.FromDateTimeOffset(statusEvent.OccurredAt),
+        };
+        if (statusEvent.ErrorCode is not null)
+        {
+            proto.ErrorCode = statusEvent.ErrorCode;
+        }
+
+        if (statusEvent.Tag is not null)
+        {
+            proto.Tag = statusEvent.Tag;
+        }
+
+        return proto;
+    }
+
     public static Proto.MessageStatus ToProto(DeliveryStatus status) => status switch
     {
         DeliveryStatus.Queued => Proto.MessageStatus.Queued,

@@ -14,6 +14,19 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
     private long lastMs;
     private long lastSeq;
 
+    /// <summary>The "queued" event of a newly accepted message (the admission step calls it).</summary>
+    public void RecordAccepted(Message message)
+    {
+        StatusEvent accepted;
+        lock (logs)
+        {
+            accepted = new StatusEvent(NextId(message.CreatedAt), message.OrganizationId, message.Id, DeliveryStatus.Queued, null, message.CreatedAt, message.Tag);
+            Append(accepted);
+        }
+
+        hub.Publish(message.OrganizationId, [accepted]);
+    }
+
     public ValueTask<StatusEvent?> TransitionAsync(string organizationId, string messageId, DeliveryStatus status, string? errorCode, CancellationToken cancellationToken)
     {
         StatusEvent? appended = null;
@@ -25,16 +38,7 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
             if (changed is not null)
             {
                 appended = new StatusEvent(NextId(now), organizationId, messageId, status, changed.ErrorCode, now, changed.Tag);
-                if (!logs.TryGetValue(organizationId, out var log))
-                {
-                    logs[organizationId] = log = [];
-                }
-
-                log.Add(appended);
-                if (log.Count > options.Value.EventLogLength)
-                {
-                    log.RemoveRange(0, log.Count - options.Value.EventLogLength);
-                }
+                Append(appended);
             }
         }
 
@@ -70,6 +74,20 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
         lock (logs)
         {
             return ValueTask.FromResult(logs.TryGetValue(organizationId, out var log) && log.Count > 0 ? log[0].EventId : null);
+        }
+    }
+
+    private void Append(StatusEvent statusEvent)
+    {
+        if (!logs.TryGetValue(statusEvent.OrganizationId, out var log))
+        {
+            logs[statusEvent.OrganizationId] = log = [];
+        }
+
+        log.Add(statusEvent);
+        if (log.Count > options.Value.EventLogLength)
+        {
+            log.RemoveRange(0, log.Count - options.Value.EventLogLength);
         }
     }
 

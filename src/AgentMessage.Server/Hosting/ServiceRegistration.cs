@@ -1,6 +1,7 @@
 using AgentMessage.Server.Access;
 using AgentMessage.Server.Api;
 using AgentMessage.Server.Compliance;
+using AgentMessage.Server.Delivery;
 using AgentMessage.Server.Development;
 using AgentMessage.Server.Idempotency;
 using AgentMessage.Server.Media;
@@ -62,6 +63,12 @@ public static class ServiceRegistration
             .ValidateOnStart();
         services.AddSingleton<MessageService>();
         services.AddSingleton<MediaService>();
+        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section)
+            .Validate(o => o.EventLogLength >= 100 && o.Workers >= 1 && o.DefaultPacePerSecond > 0, "AgentMessage:Delivery: EventLogLength >= 100, Workers >= 1, DefaultPacePerSecond > 0")
+            .ValidateOnStart();
+        services.AddSingleton<PaceTable>();
+        services.AddSingleton<StatusEventHub>();
+        services.AddSingleton<StatusStreamService>();
         return services;
     }
 
@@ -80,6 +87,12 @@ public static class ServiceRegistration
         services.AddSingleton<InMemoryIdempotencyStore>();
         services.AddSingleton<IIdempotencyStore>(sp => sp.GetRequiredService<InMemoryIdempotencyStore>());
         services.AddSingleton<ISendAdmission, InMemorySendAdmission>();
+        services.AddSingleton<InMemoryDispatchQueue>();
+        services.AddSingleton<IDispatchQueue>(sp => sp.GetRequiredService<InMemoryDispatchQueue>());
+        services.AddSingleton<InMemoryStatusStore>();
+        services.AddSingleton<IMessageStatusStore>(sp => sp.GetRequiredService<InMemoryStatusStore>());
+        services.AddSingleton<IStatusEventLog>(sp => sp.GetRequiredService<InMemoryStatusStore>());
+        services.AddSingleton<ISendPacer, InMemorySendPacer>();
         services.AddSingleton<IMediaCatalog, InMemoryMediaCatalog>();
         return services;
     }

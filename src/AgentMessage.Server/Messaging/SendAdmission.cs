@@ -24,7 +24,7 @@ public sealed record AdmissionRequest(string OrganizationId, RateLimitPolicy Pol
 public readonly record struct Admission(RateLimitDecision RateLimit, bool Stored, bool LeaseLost = false);
 
 /// <summary>The embedded default: one lock over this process's bucket, messages and keys.</summary>
-public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMemoryMessageStore messages, InMemoryIdempotencyStore idempotency, InMemoryDispatchQueue dispatch) : ISendAdmission
+public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMemoryMessageStore messages, InMemoryIdempotencyStore idempotency, InMemoryDispatchQueue dispatch, InMemoryStatusStore statuses) : ISendAdmission
 {
     private readonly Lock gate = new();
 
@@ -55,6 +55,7 @@ public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMem
         }
 
         messages.Add(request.Message);
+        statuses.RecordAccepted(request.Message);
         dispatch.Enqueue(request.Message);
         if (request.Claim is not null)
         {

@@ -31,6 +31,20 @@ public static class RedisKeys
 
     public static RedisKey MessageSequence(string org) => $"{Org(org)}:seq";
 
+    public static RedisKey Dispatch(string org, AgentMessage.Server.Messaging.MessagePriority priority) => $"{Org(org)}:dispatch:{priority}";
+
+    public static RedisKey Events(string org) => $"{Org(org)}:events";
+
+    public static RedisKey Pace(string org, string number) => $"{Org(org)}:pace:{number}";
+
+    /// <summary>The organizations that have dispatch streams (workers read theirs).</summary>
+    public static RedisKey DispatchOrganizations => "am:dispatch:orgs";
+
+    /// <summary>Doorbells: the organization id is published when it has new work or new events.</summary>
+    public static RedisChannel DispatchChannel => RedisChannel.Literal("am:dispatch");
+
+    public static RedisChannel EventsChannel => RedisChannel.Literal("am:events");
+
     public static RedisKey Media(string org, string mediaId) => $"{Org(org)}:media:{mediaId}";
 
     public static RedisKey Bucket(string org, RateLimitedOperation operation) => $"{Org(org)}:rl:{operation}";

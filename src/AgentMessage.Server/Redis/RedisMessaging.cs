@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using AgentMessage.Server.Delivery;
 using AgentMessage.Server.Idempotency;
 using AgentMessage.Server.Messaging;
 using AgentMessage.Server.RateLimiting;
@@ -6,13 +8,25 @@ using StackExchange.Redis;
 
 namespace AgentMessage.Server.Redis;
 
-/// <summary>One script per accepted send: token, message, index entries and idempotency commit.</summary>
-public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOptions> idempotency) : ISendAdmission
+/// <summary>One script per accepted send: token, message, index entries, dispatch entry, queued
+/// event and idempotency commit.</summary>
+public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOptions> idempotency, IOptions<DeliveryOptions> delivery) : ISendAdmission
 {
+    // Organizations this instance has put on the dispatch registry (a set add per organization and process).
+    private readonly ConcurrentDictionary<string, bool> registered = new(StringComparer.Ordinal);
+
     public async ValueTask<Admission> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         var org = request.OrganizationId;
         var message = request.Message;
+        if (message is not null && !registered.ContainsKey(org))
+        {
+            // Before the first message of the organization is queued, so no queued message is ever
+            // in a stream the workers do not know.
+            await redis.RunAsync(db => db.SetAddAsync(RedisKeys.DispatchOrganizations, org));
+            registered[org] = true;
+        }
+
         RedisKey[] keys =
         [
             RedisKeys.Bucket(org, RateLimitedOperation.Send),
@@ -21,6 +35,8 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
             RedisKeys.MessageIndex(org),
             RedisKeys.MessageSequence(org),
             message?.Tag is { } tag ? RedisKeys.TagIndex(org, tag) : RedisKeys.Unused(org),
+            RedisKeys.Dispatch(org, message?.Priority ?? MessagePriority.Default),
+            RedisKeys.Events(org),
         ];
         RedisValue[] args =
         [
@@ -31,6 +47,9 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
             message?.Id ?? string.Empty,
             message?.Tag ?? string.Empty,
             (long)idempotency.Value.Retention.TotalMilliseconds,
+            message is null ? string.Empty : RedisMessageStore.FormatTime(message.CreatedAt),
+            delivery.Value.EventLogLength,
+            org,
         ];
         var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.AdmitSend, keys, args)))!;
         if ((int)reply[0] == -1)
@@ -82,8 +101,10 @@ public sealed class RedisIdempotencyStore(RedisGate redis, IOptions<IdempotencyO
 }
 
 /// <summary>
-/// Messages as JSON strings, listed through a sorted set per organization (and one per tag) whose
-/// scores are the organization's send sequence. Page tokens carry the last sequence handed out.
+/// Messages as hashes: the JSON as accepted ('m') and the fields a status change sets (status 's',
+/// updated_at 'u', error code 'e', and the tag 't' events carry), listed through a sorted set per
+/// organization (and one per tag) whose scores are the organization's send sequence. Page tokens
+/// carry the last sequence handed out.
 /// </summary>
 public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
 {
@@ -91,11 +112,12 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
     // before answering (possibly short, with a token to continue), so no request scans without end.
     private const int MaxScannedPerPage = 1000;
 
-    public async ValueTask<Message?> GetAsync(string organizationId, string id, CancellationToken cancellationToken)
-    {
-        var json = await redis.RunAsync(db => db.StringGetAsync(RedisKeys.Message(organizationId, id)));
-        return json.IsNull ? null : MessageJson.Deserialize(json!);
-    }
+    private static readonly RedisValue[] Fields = ["m", "s", "u", "e"];
+
+    public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
+    public async ValueTask<Message?> GetAsync(string organizationId, string id, CancellationToken cancellationToken) =>
+        Compose(await redis.RunAsync(db => db.HashGetAsync(RedisKeys.Message(organizationId, id), Fields)));
 
     public async ValueTask<MessagePage> ListAsync(string organizationId, MessageQuery query, CancellationToken cancellationToken)
     {
@@ -114,8 +136,13 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
                 return new MessagePage(page, null);
             }
 
-            var keys = entries.Select(e => RedisKeys.Message(organizationId, e.Element!)).ToArray();
-            var values = await redis.RunAsync(db => db.StringGetAsync(keys));
+            var values = await redis.RunAsync(async db =>
+            {
+                var pipeline = db.CreateBatch();
+                var reads = entries.Select(e => pipeline.HashGetAsync(RedisKeys.Message(organizationId, e.Element!), Fields)).ToArray();
+                pipeline.Execute();
+                return await Task.WhenAll(reads);
+            });
             for (var i = 0; i < entries.Length; i++)
             {
                 if (page.Count == query.PageSize)
@@ -125,7 +152,7 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
 
                 scanned++;
                 below = (long)entries[i].Score;
-                if (!values[i].IsNull && MessageJson.Deserialize(values[i]!) is var message && (query.Status is null || message.Status == query.Status))
+                if (Compose(values[i]) is { } message && (query.Status is null || message.Status == query.Status))
                 {
                     page.Add(message);
                 }
@@ -138,5 +165,21 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
         }
 
         return new MessagePage(page, PageToken.Encode(below));
+    }
+
+    private static Message? Compose(RedisValue[] fields)
+    {
+        if (fields[0].IsNull)
+        {
+            return null;
+        }
+
+        var message = MessageJson.Deserialize(fields[0]!);
+        return message with
+        {
+            Status = Enum.Parse<DeliveryStatus>(fields[1]!),
+            UpdatedAt = DateTimeOffset.Parse(fields[2]!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind),
+            ErrorCode = fields[3].IsNullOrEmpty ? null : (string?)fields[3],
+        };
     }
 }

@@ -1,5 +1,6 @@
 using AgentMessage.Server.Access;
 using AgentMessage.Server.Compliance;
+using AgentMessage.Server.Delivery;
 using AgentMessage.Server.Hosting;
 using AgentMessage.Server.Idempotency;
 using AgentMessage.Server.Media;
@@ -49,6 +50,12 @@ public static class RedisRegistration
         services.AddSingleton<IIdempotencyStore, RedisIdempotencyStore>();
         services.AddSingleton<ISendAdmission, RedisSendAdmission>();
         services.AddSingleton<IMediaCatalog, RedisMediaCatalog>();
+        services.AddSingleton<RedisStatusStore>();
+        services.AddSingleton<IMessageStatusStore>(sp => sp.GetRequiredService<RedisStatusStore>());
+        services.AddSingleton<IStatusEventLog>(sp => sp.GetRequiredService<RedisStatusStore>());
+        services.AddSingleton<IDispatchQueue, RedisDispatchQueue>();
+        services.AddSingleton<ISendPacer, RedisSendPacer>();
+        services.AddHostedService<RedisEventReader>();
 
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthTags.Ready]);
         return services;

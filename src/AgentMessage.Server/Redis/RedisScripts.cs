@@ -45,10 +45,13 @@ public static class RedisScripts
 
     /// <summary>
     /// A send's last step (Messaging.ISendAdmission). KEYS: bucket, idempotency key, message,
-    /// message index, sequence, tag index. ARGV: burst, rate, claim owner ('' without a key),
-    /// message JSON ('' when a business rule refused it), message id, tag ('' without one),
-    /// retention of a committed idempotency key in ms.
+    /// message index, sequence, tag index, dispatch stream, event stream. ARGV: burst, rate, claim
+    /// owner ('' without a key), message JSON ('' when a business rule refused it), message id, tag
+    /// ('' without one), retention of a committed idempotency key in ms, created_at, event log
+    /// length, organization id.
     /// Returns {-1} when the claim's lease was lost (nothing done), else {allowed, tokens, stored (0/1)}.
+    /// The message is a hash: its JSON as accepted ('m') and the fields that change (status 's',
+    /// updated_at 'u', error code 'e'), so a status change never rewrites the JSON.
     /// </summary>
     public const string AdmitSend = TakeToken + """
 
@@ -62,15 +65,50 @@ public static class RedisScripts
           return {taken[1], taken[2], 0}
         end
         local seq = redis.call('INCR', KEYS[5])
-        redis.call('SET', KEYS[3], ARGV[4])
+        redis.call('HSET', KEYS[3], 'm', ARGV[4], 's', 'Queued', 'u', ARGV[8], 't', ARGV[6])
         redis.call('ZADD', KEYS[4], seq, ARGV[5])
         if ARGV[6] ~= '' then redis.call('ZADD', KEYS[6], seq, ARGV[5]) end
+        redis.call('XADD', KEYS[7], '*', 'm', ARGV[5])
+        redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'm', ARGV[5], 's', 'Queued', 'e', '', 'at', ARGV[8], 't', ARGV[6])
+        redis.call('PUBLISH', 'am:dispatch', ARGV[10])
+        redis.call('PUBLISH', 'am:events', ARGV[10])
         if owner ~= '' then
           redis.call('HSET', KEYS[2], 'state', 'done', 'payload', ARGV[4])
           redis.call('HDEL', KEYS[2], 'owner')
           redis.call('PEXPIRE', KEYS[2], ARGV[7])
         end
         return {1, taken[2], 1}
+        """;
+
+    /// <summary>
+    /// A status change (Delivery.IMessageStatusStore). KEYS: message, event stream. ARGV: new
+    /// status, its rank, error code ('' none), occurred_at, event log length, organization id,
+    /// message id. Moves only forward and never out of a terminal state (rank 3); returns the new
+    /// event's id, or false when the change was ignored.
+    /// </summary>
+    public const string TransitionStatus = """
+        local current = redis.call('HGET', KEYS[1], 's')
+        if not current then return false end
+        local ranks = {Queued = 0, Sending = 1, Sent = 2, Delivered = 3, Undelivered = 3, Failed = 3}
+        local from = ranks[current]
+        if from == nil or from == 3 or tonumber(ARGV[2]) <= from then return false end
+        redis.call('HSET', KEYS[1], 's', ARGV[1], 'u', ARGV[4])
+        local err = ARGV[3]
+        if err ~= '' then
+          redis.call('HSET', KEYS[1], 'e', err)
+        else
+          err = redis.call('HGET', KEYS[1], 'e') or ''
+        end
+        local tag = redis.call('HGET', KEYS[1], 't') or ''
+        local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'm', ARGV[7], 's', ARGV[1], 'e', err, 'at', ARGV[4], 't', tag)
+        redis.call('PUBLISH', 'am:events', ARGV[6])
+        return id
+        """;
+
+    /// <summary>KEYS: dispatch stream. ARGV: group, entry id. Acknowledges and deletes a dispatched entry.</summary>
+    public const string AcknowledgeDispatch = """
+        redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+        return redis.call('XDEL', KEYS[1], ARGV[2])
         """;
 
     /// <summary>

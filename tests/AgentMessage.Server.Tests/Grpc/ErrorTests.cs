@@ -557,13 +557,14 @@ public sealed class ErrorTests(SharedServer fixture) : IClassFixture<SharedServe
     }
 
     [Fact]
-    public async Task StreamStatus_FailsUnimplemented()
+    public async Task StreamStatus_UnknownMessageId_FailsNotFoundBeforeAnyEvent()
     {
-        using var call = server.Messaging.StreamStatus(new StreamStatusRequest(), Dev, cancellationToken: Ct);
+        using var call = server.Messaging.StreamStatus(new StreamStatusRequest { MessageIds = { Guid.NewGuid().ToString("D") } }, Dev, cancellationToken: Ct);
 
         var exception = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.MoveNext(Ct));
 
-        AssertError(exception, StatusCode.Unimplemented, "UNIMPLEMENTED", "status streaming is not available yet");
+        Assert.Equal(StatusCode.NotFound, exception.StatusCode);
+        Assert.Equal("NOT_FOUND", exception.GetRpcStatus()!.GetDetail<ErrorInfo>()!.Reason);
     }
 
     [Fact]

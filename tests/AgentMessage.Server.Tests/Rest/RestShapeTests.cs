@@ -88,15 +88,6 @@ public sealed class RestShapeTests(SharedServer shared) : IClassFixture<SharedSe
     }
 
     [Fact]
-    public async Task StreamStatus_UntilBuilt_Returns501Envelope()
-    {
-        var (response, body) = await server.Rest.CallAsync(Get("/v1/messages/status/stream", TestServer.DevKey));
-
-        Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
-        AssertJsonEqual(ExpectedError(response, "UNIMPLEMENTED", "status streaming is not available yet"), body);
-    }
-
-    [Fact]
     public async Task Healthz_AnswersInTheEnvelope()
     {
         var (response, body) = await server.Rest.CallAsync(Get("/healthz", null));
