@@ -80,7 +80,8 @@ public sealed class MessagingGrpcService(MessageService messages, MediaService m
     public override async Task StreamStatus(StreamStatusRequest request, IServerStreamWriter<StreamStatusResponse> responseStream, ServerCallContext context)
     {
         var query = new StatusStreamQuery([.. request.MessageIds], request.HasTag ? request.Tag : null, request.After.Length > 0 ? request.After : null);
-        await foreach (var statusEvent in statuses.StreamAsync(context.GetCaller(), query, context.CancellationToken))
+        var events = statuses.StreamAsync(context.GetCaller(), query, () => context.WriteResponseHeadersAsync([]), context.CancellationToken);
+        await foreach (var statusEvent in events)
         {
             await responseStream.WriteAsync(new StreamStatusResponse { Event = ProtoMapping.ToProto(statusEvent) }, context.CancellationToken);
         }

@@ -95,7 +95,7 @@ public sealed class DeliveryOptions
     /// <summary>How many events each organization's log keeps (approximately, on Redis).</summary>
     public int EventLogLength { get; set; } = 10_000;
 
-    /// <summary>Dispatch workers per instance.</summary>
+    /// <summary>Dispatch workers per instance; 0 for an instance that only serves the API.</summary>
     public int Workers { get; set; } = 4;
 
     /// <summary>Messages per second from one sender number, unless the number has its own pace.</summary>

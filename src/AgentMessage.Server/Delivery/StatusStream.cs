@@ -21,7 +21,10 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
     public const int MaxMessageIds = 100;
     private const int Page = 500;
 
-    public async IAsyncEnumerable<StatusEvent> StreamAsync(Caller caller, StatusStreamQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <param name="ready">Called once the stream is subscribed and the request has passed its
+    /// checks, before any event: the caller announces the stream (response headers), so a client
+    /// knows from then on that nothing will be missed.</param>
+    public async IAsyncEnumerable<StatusEvent> StreamAsync(Caller caller, StatusStreamQuery query, Func<Task> ready, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Validate(query);
         var org = caller.OrganizationId;
@@ -47,6 +50,7 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
             }
         }
 
+        await ready();
         foreach (var snapshot in snapshots)
         {
             yield return snapshot;

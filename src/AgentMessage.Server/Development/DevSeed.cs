@@ -1,5 +1,6 @@
 using AgentMessage.Server.Access;
 using AgentMessage.Server.Compliance;
+using AgentMessage.Server.Delivery;
 using AgentMessage.Server.Errors;
 using AgentMessage.Server.Organizations;
 using Microsoft.Extensions.Options;
@@ -21,7 +22,8 @@ public sealed class DevOptions
 /// <summary>
 /// Creates, idempotently, the organization the spec's examples talk about: it owns +15551112222,
 /// +15554443333 has opted in, and +15550100000 has opted in but was looked up as a landline, so
-/// every documented outcome can be tried with curl at once.
+/// every documented outcome can be tried with curl at once. The carrier simulator's table numbers
+/// (undelivered, failed, no receipt, expired) have opted in too.
 /// </summary>
 public sealed class DevSeed(
     IOptions<DevOptions> options,
@@ -89,6 +91,10 @@ public sealed class DevSeed(
         await numbers.AddAsync(OrganizationId, SenderNumber, cancellationToken);
         await consents.RecordAsync(OrganizationId, new ConsentRecord(ConsentingRecipient, "development seed", now), cancellationToken);
         await consents.RecordAsync(OrganizationId, new ConsentRecord(LandlineRecipient, "development seed", now), cancellationToken);
+        foreach (var simulated in CarrierSimulator.TableNumbers)
+        {
+            await consents.RecordAsync(OrganizationId, new ConsentRecord(simulated, "development seed", now), cancellationToken);
+        }
         await lineTypes.RecordAsync(OrganizationId, new LineTypeLookup(LandlineRecipient, LineType.Landline, now), cancellationToken);
 
         var key = options.Value.ApiKey;

@@ -1,4 +1,5 @@
 using AgentMessage.Server.Api;
+using AgentMessage.Server.Delivery;
 using AgentMessage.Server.Errors;
 using AgentMessage.Server.Media;
 using AgentMessage.Server.Observability;
@@ -41,6 +42,7 @@ public static class AgentMessageApp
         app.UseMiddleware<RestFacadeMiddleware>();
 
         app.MapGrpcService<MessagingGrpcService>();
+        app.MapCarrierReceipts();
         if (app.Services.GetService<LocalMediaStore>() is not null)
         {
             app.MapLocalMediaEndpoints();

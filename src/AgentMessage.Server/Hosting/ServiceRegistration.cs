@@ -63,10 +63,7 @@ public static class ServiceRegistration
             .ValidateOnStart();
         services.AddSingleton<MessageService>();
         services.AddSingleton<MediaService>();
-        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section)
-            .Validate(o => o.EventLogLength >= 100 && o.Workers >= 1 && o.DefaultPacePerSecond > 0, "AgentMessage:Delivery: EventLogLength >= 100, Workers >= 1, DefaultPacePerSecond > 0")
-            .ValidateOnStart();
-        services.AddSingleton<PaceTable>();
+        services.AddDeliveryPipeline();
         services.AddSingleton<StatusEventHub>();
         services.AddSingleton<StatusStreamService>();
         return services;

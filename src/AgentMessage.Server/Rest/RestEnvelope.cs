@@ -24,6 +24,21 @@ public static class RestEnvelope
     public static async Task WriteErrorAsync(HttpContext context, ErrorCode error, string message, IReadOnlyDictionary<string, string>? details)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
+        WriteError(buffer, context, error, message, details);
+        context.Response.StatusCode = error.HttpStatus;
+        if (string.IsNullOrEmpty(Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(error.HttpStatus)) &&
+            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>() is { } feature)
+        {
+            // 453 is ours, not IANA's: give HTTP/1.1 clients a readable status line anyway.
+            feature.ReasonPhrase = System.Globalization.CultureInfo.InvariantCulture.TextInfo.ToTitleCase(error.Code.Replace('_', ' ').ToLowerInvariant());
+        }
+
+        await WriteBodyAsync(context, buffer.WrittenMemory);
+    }
+
+    /// <summary>The error object alone, for a body or for the last line of a stream that failed after it started.</summary>
+    public static void WriteError(IBufferWriter<byte> buffer, HttpContext context, ErrorCode error, string message, IReadOnlyDictionary<string, string>? details)
+    {
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
@@ -46,16 +61,6 @@ public static class RestEnvelope
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
-
-        context.Response.StatusCode = error.HttpStatus;
-        if (string.IsNullOrEmpty(Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(error.HttpStatus)) &&
-            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>() is { } feature)
-        {
-            // 453 is ours, not IANA's: give HTTP/1.1 clients a readable status line anyway.
-            feature.ReasonPhrase = System.Globalization.CultureInfo.InvariantCulture.TextInfo.ToTitleCase(error.Code.Replace('_', ' ').ToLowerInvariant());
-        }
-
-        await WriteBodyAsync(context, buffer.WrittenMemory);
     }
 
     /// <summary>Wraps <paramref name="data"/>, already in its REST form, as a success.</summary>

@@ -7,9 +7,11 @@ namespace AgentMessage.Server.Rest;
 
 /// <summary>
 /// The response body of a server-streaming REST call. Until the first write it cannot tell a stream
-/// from an error; at the first write, a call that is succeeding becomes newline-delimited JSON
-/// passed straight through, one rewritten line per event and flushed per line, while a call that
-/// failed before its first event is held so the facade can answer with the envelope instead.
+/// from an error; at the first write, a call that is succeeding (or whose headers already went
+/// out) becomes newline-delimited JSON passed straight through, one rewritten line per event and
+/// flushed per line, while a call that failed before it started is held so the facade can answer
+/// with the envelope and status instead. A failure after the start ends the stream with one last
+/// line: the envelope's error object.
 /// </summary>
 internal sealed class StreamingCapture(HttpContext context, Stream inner, MessageDescriptor line) : Stream
 {
@@ -36,7 +38,8 @@ internal sealed class StreamingCapture(HttpContext context, Stream inner, Messag
         if (!decided)
         {
             decided = true;
-            IsPassingThrough = context.Response.StatusCode == StatusCodes.Status200OK && context.Items[ApiFailure.Key] is null;
+            IsPassingThrough = context.Response.HasStarted ||
+                (context.Response.StatusCode == StatusCodes.Status200OK && context.Items[ApiFailure.Key] is null);
         }
 
         pending.Write(buffer.Span);
@@ -96,6 +99,15 @@ internal sealed class StreamingCapture(HttpContext context, Stream inner, Messag
         }
 
         var output = new ArrayBufferWriter<byte>(json.Length + 16);
+        if (context.Items[ApiFailure.Key] is ApiException failure)
+        {
+            // Transcoding's closing google.rpc.Status line, after the stream had started.
+            RestEnvelope.WriteError(output, context, failure.Error, failure.Message, failure.Details);
+            output.Write("\n"u8);
+            await inner.WriteAsync(output.WrittenMemory, cancellationToken);
+            return;
+        }
+
         using (var document = JsonDocument.Parse(json))
         using (var writer = new Utf8JsonWriter(output, RestEnvelope.WriterOptions))
         {

@@ -59,6 +59,9 @@ public sealed class TestServer : IAsyncDisposable
                 ["Kestrel:Endpoints:Grpc:Url"] = grpcUrl.ToString(),
                 ["AgentMessage:Dev:ApiKey"] = DevKey,
                 ["Logging:LogLevel:Default"] = "Warning",
+
+                // Messages stay as sent unless a test runs the delivery pipeline (it sets Workers).
+                ["AgentMessage:Delivery:Workers"] = "0",
             };
             foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             {

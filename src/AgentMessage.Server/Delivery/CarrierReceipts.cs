@@ -1,0 +1,296 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AgentMessage.Server.Messaging;
+using AgentMessage.Server.Rest;
+using Microsoft.Extensions.Options;
+
+namespace AgentMessage.Server.Delivery;
+
+/// <summary>
+/// How carriers authenticate the delivery receipts they post (AgentMessage:Carrier).
+/// </summary>
+public sealed class CarrierReceiptOptions
+{
+    public const string Section = "AgentMessage:Carrier";
+
+    /// <summary>
+    /// The secret shared with the carrier, which signs every receipt. Operators must set it (at
+    /// least 16 characters) for any carrier outside this process. Unset, each process makes up a
+    /// random one that only the built-in simulator knows, so only its receipts are accepted.
+    /// </summary>
+    public string? ReceiptSecret { get; set; }
+
+    /// <summary>How far a receipt's timestamp may be from our clock, either way, before it is refused as a replay.</summary>
+    public TimeSpan ReplayWindow { get; set; } = TimeSpan.FromSeconds(300);
+
+    public const int MinimumSecretLength = 16;
+}
+
+/// <summary>The receipt statuses carriers send (the SMPP delivery-receipt "stat" values).</summary>
+public static class CarrierReceiptStatus
+{
+    public const string Delivered = "DELIVRD";
+    public const string Undeliverable = "UNDELIV";
+    public const string Expired = "EXPIRED";
+    public const string Rejected = "REJECTD";
+    public const string Accepted = "ACCEPTD";
+    public const string Unknown = "UNKNOWN";
+
+    public static readonly IReadOnlyList<string> All = [Delivered, Undeliverable, Expired, Rejected, Accepted, Unknown];
+
+    public static bool IsKnown(string status) => All.Contains(status, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Our status for a carrier's: DELIVRD → delivered, UNDELIV and EXPIRED → undelivered,
+    /// REJECTD → failed, ACCEPTD → sent; UNKNOWN (and anything else) → null, the receipt changes nothing.
+    /// </summary>
+    public static DeliveryStatus? ToDeliveryStatus(string status) => status switch
+    {
+        Delivered => DeliveryStatus.Delivered,
+        Undeliverable or Expired => DeliveryStatus.Undelivered,
+        Rejected => DeliveryStatus.Failed,
+        Accepted => DeliveryStatus.Sent,
+        _ => null,
+    };
+
+    /// <summary>The error code a message keeps: the carrier's, or one derived from the status when
+    /// the carrier gave none; none for statuses that are not failures.</summary>
+    public static string? ErrorCodeFor(string status, string? carrierErrorCode) => status switch
+    {
+        Undeliverable => carrierErrorCode ?? "undeliverable",
+        Expired => carrierErrorCode ?? "expired",
+        Rejected => carrierErrorCode ?? "rejected",
+        _ => null,
+    };
+}
+
+/// <summary>
+/// A delivery receipt as a carrier posts it to <c>POST /v1/carrier/receipts</c>:
+/// <code>{"reference": "org_x/5f0c...", "status": "DELIVRD", "error_code": "...", "occurred_at": "2025-01-01T00:00:00Z"}</code>
+/// <c>reference</c> and <c>status</c> are required; <c>error_code</c> and <c>occurred_at</c> are optional.
+/// </summary>
+public sealed record CarrierReceipt(string Reference, string Status, string? ErrorCode, DateTimeOffset? OccurredAt)
+{
+    public const int MaxBodyBytes = 64 * 1024;
+
+    public byte[] ToJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, RestEnvelope.WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("reference", Reference);
+            writer.WriteString("status", Status);
+            if (ErrorCode is not null)
+            {
+                writer.WriteString("error_code", ErrorCode);
+            }
+
+            if (OccurredAt is { } occurredAt)
+            {
+                writer.WriteString("occurred_at", occurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads a receipt body; on failure <paramref name="problem"/> says what is wrong, for the 400.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> body, out CarrierReceipt? receipt, out string? problem)
+    {
+        receipt = null;
+        problem = null;
+        JsonDocument document;
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            document = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException)
+        {
+            problem = "receipt body is not valid JSON";
+            return false;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                problem = "receipt body must be a JSON object";
+                return false;
+            }
+
+            if (!TryGetString(root, "reference", required: true, out var reference, ref problem) ||
+                !TryGetString(root, "status", required: true, out var status, ref problem) ||
+                !TryGetString(root, "error_code", required: false, out var errorCode, ref problem) ||
+                !TryGetString(root, "occurred_at", required: false, out var occurred, ref problem))
+            {
+                return false;
+            }
+
+            if (!CarrierReference.TryParse(reference, out _, out _))
+            {
+                problem = "reference must be organization_id/message_id";
+                return false;
+            }
+
+            if (!CarrierReceiptStatus.IsKnown(status!))
+            {
+                problem = "status must be one of: " + string.Join(", ", CarrierReceiptStatus.All);
+                return false;
+            }
+
+            DateTimeOffset? occurredAt = null;
+            if (occurred is not null)
+            {
+                if (!DateTimeOffset.TryParse(occurred, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+                {
+                    problem = "occurred_at must be an RFC 3339 timestamp";
+                    return false;
+                }
+
+                occurredAt = parsed;
+            }
+
+            receipt = new CarrierReceipt(reference!, status!, string.IsNullOrEmpty(errorCode) ? null : errorCode, occurredAt);
+            return true;
+        }
+    }
+
+    private static bool TryGetString(JsonElement root, string name, bool required, out string? value, ref string? problem)
+    {
+        value = null;
+        if (!root.TryGetProperty(name, out var property) || property.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                problem = $"{name} is required";
+                return false;
+            }
+
+            return true;
+        }
+
+        if (property.ValueKind != JsonValueKind.String)
+        {
+            problem = $"{name} must be a string";
+            return false;
+        }
+
+        value = property.GetString();
+        if (required && string.IsNullOrEmpty(value))
+        {
+            problem = $"{name} is required";
+            return false;
+        }
+
+        return true;
+    }
+}
+
+/// <summary>Why a receipt's signature headers were refused.</summary>
+public enum ReceiptVerification
+{
+    Valid,
+
+    /// <summary>Missing or malformed headers, or a signature that does not match.</summary>
+    BadSignature,
+
+    /// <summary>A well-formed timestamp outside the replay window.</summary>
+    Stale,
+}
+
+/// <summary>
+/// Signs and verifies receipts: <c>X-Carrier-Timestamp: &lt;unix seconds&gt;</c> and
+/// <c>X-Carrier-Signature: v1=&lt;lower-case hex HMAC-SHA256(secret, timestamp + "." + raw body)&gt;</c>.
+/// The signature header may list several comma-separated <c>v1=</c> values (a carrier rotating
+/// secrets); one match is enough. Comparisons are constant-time. The secret never leaves this class.
+/// </summary>
+public sealed class CarrierReceiptSigner
+{
+    public const string TimestampHeader = "X-Carrier-Timestamp";
+    public const string SignatureHeader = "X-Carrier-Signature";
+    public const string SchemePrefix = "v1=";
+
+    private readonly byte[] key;
+    private readonly TimeSpan window;
+    private readonly TimeProvider time;
+
+    public CarrierReceiptSigner(IOptions<CarrierReceiptOptions> options, TimeProvider time, ILogger<CarrierReceiptSigner> logger)
+    {
+        this.time = time;
+        window = options.Value.ReplayWindow;
+        if (string.IsNullOrEmpty(options.Value.ReceiptSecret))
+        {
+            key = RandomNumberGenerator.GetBytes(32);
+            IsRandomSecret = true;
+            logger.LogWarning(
+                "{Section}:ReceiptSecret is not set: carrier receipts are signed with a random secret of this process, so only the built-in simulator's receipts are accepted",
+                CarrierReceiptOptions.Section);
+        }
+        else
+        {
+            key = Encoding.UTF8.GetBytes(options.Value.ReceiptSecret);
+        }
+    }
+
+    /// <summary>True when no secret was configured and this process made one up.</summary>
+    public bool IsRandomSecret { get; }
+
+    /// <summary>The two headers' values for <paramref name="body"/> signed at <paramref name="at"/>.</summary>
+    public (string Timestamp, string Signature) Sign(ReadOnlySpan<byte> body, DateTimeOffset at)
+    {
+        var timestamp = at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        return (timestamp, SchemePrefix + Convert.ToHexStringLower(Mac(timestamp, body)));
+    }
+
+    public (string Timestamp, string Signature) Sign(ReadOnlySpan<byte> body) => Sign(body, time.GetUtcNow());
+
+    public ReceiptVerification Verify(string? timestampHeader, string? signatureHeader, ReadOnlySpan<byte> body)
+    {
+        if (string.IsNullOrEmpty(timestampHeader) || string.IsNullOrEmpty(signatureHeader) ||
+            timestampHeader.Length > 19 ||
+            !long.TryParse(timestampHeader, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return ReceiptVerification.BadSignature;
+        }
+
+        var expected = Mac(timestampHeader, body);
+        var matched = false;
+        Span<byte> given = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        foreach (var range in signatureHeader.AsSpan().Split(','))
+        {
+            var candidate = signatureHeader.AsSpan(range).Trim();
+            if (candidate.StartsWith(SchemePrefix, StringComparison.Ordinal) &&
+                candidate.Length == SchemePrefix.Length + (2 * HMACSHA256.HashSizeInBytes) &&
+                Convert.FromHexString(candidate[SchemePrefix.Length..], given, out _, out var written) == OperationStatus.Done &&
+                written == given.Length)
+            {
+                matched |= CryptographicOperations.FixedTimeEquals(given, expected);
+            }
+        }
+
+        if (!matched)
+        {
+            return ReceiptVerification.BadSignature;
+        }
+
+        var age = time.GetUtcNow().ToUnixTimeSeconds() - seconds;
+        return Math.Abs((double)age) > window.TotalSeconds ? ReceiptVerification.Stale : ReceiptVerification.Valid;
+    }
+
+    private byte[] Mac(string timestamp, ReadOnlySpan<byte> body)
+    {
+        var signed = new byte[Encoding.ASCII.GetByteCount(timestamp) + 1 + body.Length];
+        var at = Encoding.ASCII.GetBytes(timestamp, signed);
+        signed[at] = (byte)'.';
+        body.CopyTo(signed.AsSpan(at + 1));
+        return HMACSHA256.HashData(key, signed);
+    }
+}
