@@ -11,6 +11,7 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
     : IMessageStatusStore, IStatusEventLog
 {
     private readonly Dictionary<string, List<StatusEvent>> logs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> trimmedThrough = new(StringComparer.Ordinal);
     private long lastMs;
     private long lastSeq;
 
@@ -69,11 +70,11 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
         }
     }
 
-    public ValueTask<string?> FirstEventIdAsync(string organizationId, CancellationToken cancellationToken)
+    public ValueTask<string?> TrimmedThroughAsync(string organizationId, CancellationToken cancellationToken)
     {
         lock (logs)
         {
-            return ValueTask.FromResult(logs.TryGetValue(organizationId, out var log) && log.Count > 0 ? log[0].EventId : null);
+            return ValueTask.FromResult(trimmedThrough.GetValueOrDefault(organizationId));
         }
     }
 
@@ -87,7 +88,9 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
         log.Add(statusEvent);
         if (log.Count > options.Value.EventLogLength)
         {
-            log.RemoveRange(0, log.Count - options.Value.EventLogLength);
+            var excess = log.Count - options.Value.EventLogLength;
+            trimmedThrough[statusEvent.OrganizationId] = log[excess - 1].EventId;
+            log.RemoveRange(0, excess);
         }
     }
 

@@ -84,8 +84,9 @@ public interface IStatusEventLog
     /// <summary>The id of the newest event, or null when the log is empty.</summary>
     ValueTask<string?> LastEventIdAsync(string organizationId, CancellationToken cancellationToken);
 
-    /// <summary>The id of the oldest retained event: an <c>after</c> older than it has lost events.</summary>
-    ValueTask<string?> FirstEventIdAsync(string organizationId, CancellationToken cancellationToken);
+    /// <summary>The newest event no longer retained (trimmed from the log), or null when nothing was
+    /// trimmed: a resume from an <c>after</c> older than it would have a gap.</summary>
+    ValueTask<string?> TrimmedThroughAsync(string organizationId, CancellationToken cancellationToken);
 }
 
 public sealed class DeliveryOptions

@@ -30,7 +30,7 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
         var org = caller.OrganizationId;
         using var subscription = hub.Subscribe(org);
 
-        if (query.After is { } after && await log.FirstEventIdAsync(org, cancellationToken) is { } first && EventIds.Compare(after, first) < 0)
+        if (query.After is { } after && await log.TrimmedThroughAsync(org, cancellationToken) is { } trimmed && EventIds.Compare(after, trimmed) < 0)
         {
             throw ApiException.Validation("after", "is older than the oldest retained event; start again without it");
         }

@@ -34,10 +34,26 @@ public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> 
         return last.Length == 0 ? null : (string?)last[0].Id;
     }
 
-    public async ValueTask<string?> FirstEventIdAsync(string organizationId, CancellationToken cancellationToken)
+    /// <summary>From XINFO STREAM's max-deleted-entry-id (Redis 7): "0-0" until MAXLEN trims something.</summary>
+    public async ValueTask<string?> TrimmedThroughAsync(string organizationId, CancellationToken cancellationToken)
     {
-        var first = await redis.RunAsync(db => db.StreamRangeAsync(RedisKeys.Events(organizationId), "-", "+", 1));
-        return first.Length == 0 ? null : (string?)first[0].Id;
+        var key = RedisKeys.Events(organizationId);
+        if (!await redis.RunAsync(db => db.KeyExistsAsync(key)))
+        {
+            return null;
+        }
+
+        var info = (RedisResult[])(await redis.RunAsync(db => db.ExecuteAsync("XINFO", "STREAM", key)))!;
+        for (var i = 0; i + 1 < info.Length; i += 2)
+        {
+            if ((string?)info[i] == "max-deleted-entry-id")
+            {
+                var id = (string?)info[i + 1];
+                return id is null or "0-0" ? null : id;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The newest <paramref name="count"/> events, oldest first.</summary>

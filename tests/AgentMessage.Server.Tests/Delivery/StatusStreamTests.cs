@@ -91,6 +91,49 @@ public sealed class StatusStreamTests
     }
 
     [Fact]
+    public async Task StreamStatus_ResumedFromTheSnapshotOfAnEmptyLog_GetsEverythingSince()
+    {
+        await using var server = await StartAsync();
+        using var empty = server.Messaging.StreamStatus(new StreamStatusRequest { Tag = "early" }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        await empty.ResponseHeadersAsync;
+        empty.Dispose();
+        var id = await SendAsync(server, tag: "early");
+
+        using var resumed = server.Messaging.StreamStatus(new StreamStatusRequest { Tag = "early", After = "0-0" }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        var first = await NextAsync(resumed);
+
+        Assert.Equal(id, first.MessageId);
+        Assert.Equal(MessageStatus.Queued, first.Status);
+    }
+
+    [Fact]
+    public async Task StreamStatus_ResumedFromATrimmedEvent_IsRefusedBeforeAnyEvent()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["AgentMessage:Delivery:Workers"] = "0",
+            ["AgentMessage:Delivery:EventLogLength"] = "3",
+        });
+        var id = await SendAsync(server, tag: null);
+        using var call = server.Messaging.StreamStatus(new StreamStatusRequest { MessageIds = { id } }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        var snapshot = await NextAsync(call);
+
+        // Four more events in a log of three: the one right after the snapshot's cursor is gone.
+        for (var i = 0; i < 4; i++)
+        {
+            await SendAsync(server, tag: null);
+        }
+
+        using var resumed = server.Messaging.StreamStatus(new StreamStatusRequest { After = snapshot.EventId }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await resumed.ResponseStream.MoveNext(Ct));
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        var violation = Assert.Single(refused.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>()!.FieldViolations);
+        Assert.Equal("after", violation.Field);
+        Assert.Contains("older than the oldest retained event", violation.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StreamStatus_FilteredByTag_SeesOnlyThatTag()
     {
         await using var server = await StartAsync();

@@ -76,6 +76,19 @@ public sealed class SharedDeliveryTests(RedisFixture redis) : IClassFixture<Redi
     }
 
     [Fact]
+    public async Task ResumeFromTheStartOfAnUntrimmedLog_IsAccepted()
+    {
+        await using var instances = await StartAsync(("AgentMessage:Delivery:Workers", "0"));
+        var id = await instances.A.SendAsync(DeliverySupport.OrdinaryRecipient);
+
+        using var resumed = instances.B.Messaging.StreamStatus(new StreamStatusRequest { After = "0-0" }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        var first = await NextAsync(resumed);
+
+        Assert.Equal(id, first.MessageId);
+        Assert.Equal(MessageStatus.Queued, first.Status);
+    }
+
+    [Fact]
     public async Task InstanceStoppedWithPendingMessages_TheOtherDeliversThem()
     {
         await redis.Server.FlushAsync();
