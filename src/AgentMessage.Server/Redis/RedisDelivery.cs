@@ -81,6 +81,9 @@ public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> 
 /// Dispatch on Redis Streams: one stream per organization and priority (written by the admission
 /// script in the organization's slot), one consumer group "dispatch" shared by every instance, so
 /// each entry goes to one worker; entries a dead instance took are claimed back with XAUTOCLAIM.
+/// A take reads only the organizations that may have work: those whose doorbell rang (the admission
+/// script publishes the organization id) or whose streams gave entries last time; every
+/// organization is read at most once a second besides, in case a doorbell was lost.
 /// </summary>
 public sealed class RedisDispatchQueue : IDispatchQueue, IDisposable
 {
@@ -91,13 +94,16 @@ public sealed class RedisDispatchQueue : IDispatchQueue, IDisposable
     private readonly string consumer = $"{Environment.MachineName}-{Guid.NewGuid():N}";
     private readonly ConcurrentDictionary<RedisKey, bool> groups = new();
     private readonly SemaphoreSlim doorbell = new(0);
+    private readonly ConcurrentDictionary<string, bool> busy = new(StringComparer.Ordinal);
     private (string[] Organizations, DateTime At) known = ([], DateTime.MinValue);
+    private long nextFullScan;
 
     public RedisDispatchQueue(RedisGate redis)
     {
         this.redis = redis;
-        redis.Multiplexer.GetSubscriber().Subscribe(RedisKeys.DispatchChannel, (_, _) =>
+        redis.Multiplexer.GetSubscriber().Subscribe(RedisKeys.DispatchChannel, (_, org) =>
         {
+            busy[(string)org!] = true;
             if (doorbell.CurrentCount == 0)
             {
                 doorbell.Release();
@@ -107,22 +113,46 @@ public sealed class RedisDispatchQueue : IDispatchQueue, IDisposable
 
     public async ValueTask<IReadOnlyList<DispatchItem>> TakeAsync(int max, CancellationToken cancellationToken)
     {
+        var now = Environment.TickCount64;
+        var fullScan = now >= Interlocked.Read(ref nextFullScan);
+        if (fullScan)
+        {
+            Interlocked.Exchange(ref nextFullScan, now + 1000);
+        }
+
+        var organizations = fullScan ? await OrganizationsAsync() : busy.Keys.Order(StringComparer.Ordinal).ToArray();
         var items = new List<DispatchItem>(max);
-        var organizations = await OrganizationsAsync();
+        var productive = new HashSet<string>(StringComparer.Ordinal);
         foreach (var priority in ByPriority)
         {
             foreach (var org in organizations)
             {
                 if (items.Count >= max)
                 {
-                    return items;
+                    // Not read this time: keep it as a candidate.
+                    productive.Add(org);
+                    continue;
                 }
 
                 var key = RedisKeys.Dispatch(org, priority);
                 await EnsureGroupAsync(key);
                 var entries = await redis.RunAsync(db => db.StreamReadGroupAsync(key, Group, consumer, ">", max - items.Count));
-                items.AddRange(entries.Select(e => Item(org, priority, e)));
+                if (entries.Length > 0)
+                {
+                    productive.Add(org);
+                    items.AddRange(entries.Select(e => Item(org, priority, e)));
+                }
             }
+        }
+
+        foreach (var org in organizations.Where(o => !productive.Contains(o)))
+        {
+            busy.TryRemove(org, out _);
+        }
+
+        foreach (var org in productive)
+        {
+            busy[org] = true;
         }
 
         return items;
