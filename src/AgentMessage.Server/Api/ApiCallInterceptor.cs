@@ -17,15 +17,18 @@ namespace AgentMessage.Server.Api;
 /// turns every failure into the error table's form. Services of our package that state no scope are
 /// refused to everyone; other services (health, reflection) are public.
 /// </summary>
-public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, ILogger<ApiCallInterceptor> logger) : Interceptor
+public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminAuthenticator admin, ILogger<ApiCallInterceptor> logger) : Interceptor
 {
     /// <summary>The largest gRPC message the framework decodes at all.</summary>
     public const int MaxFrameBytes = 1024 * 1024;
 
     private const string OwnPackage = "agentmessage.v1";
 
+    /// <summary>Every service file of the contract; a new service's file is added here.</summary>
+    private static readonly FileDescriptor[] ServiceFiles = [MessagingServiceReflection.Descriptor];
+
     private static readonly FrozenDictionary<string, MethodDescriptor> OwnMethods =
-        new[] { MessagingServiceReflection.Descriptor }
+        ServiceFiles
             .SelectMany(file => file.Services)
             .SelectMany(service => service.Methods)
             .ToFrozenDictionary(method => $"/{method.Service.FullName}/{method.Name}", StringComparer.Ordinal);
@@ -69,15 +72,23 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, ILogge
         }
 
         var http = context.GetHttpContext();
-        var caller = await authenticator.AuthenticateAsync(http.Request.Headers.Authorization, context.CancellationToken)
-            ?? throw new ApiException(ErrorCode.Unauthorized);
-        var scope = method.GetOptions()?.GetExtension(AccessExtensions.RequiredScope);
-        if (string.IsNullOrEmpty(scope) || !caller.Scopes.Contains(scope))
+        if (method.GetOptions()?.GetExtension(AccessExtensions.AdminOnly) == true)
         {
-            throw new ApiException(ErrorCode.Forbidden, details: new Dictionary<string, string> { ["scope"] = scope ?? string.Empty });
+            admin.Authenticate(http.Request.Headers.Authorization);
+        }
+        else
+        {
+            var caller = await authenticator.AuthenticateAsync(http.Request.Headers.Authorization, context.CancellationToken)
+                ?? throw new ApiException(ErrorCode.Unauthorized);
+            var scope = method.GetOptions()?.GetExtension(AccessExtensions.RequiredScope);
+            if (string.IsNullOrEmpty(scope) || !caller.Scopes.Contains(scope))
+            {
+                throw new ApiException(ErrorCode.Forbidden, details: new Dictionary<string, string> { ["scope"] = scope ?? string.Empty });
+            }
+
+            http.Features.Set(caller);
         }
 
-        http.Features.Set(caller);
         if (http.Items[ApiFailure.RequestProblemKey] is ApiException problem)
         {
             throw problem;

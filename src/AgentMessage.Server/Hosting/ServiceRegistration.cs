@@ -40,6 +40,10 @@ public static class ServiceRegistration
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck("ready", () => HealthCheckResult.Healthy(), tags: [HealthTags.Ready]);
         services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section)
+            .Validate(o => o.Token is null || o.Token.Length >= 32, "AgentMessage:Admin:Token must be at least 32 characters")
+            .ValidateOnStart();
+        services.AddSingleton<AdminAuthenticator>();
         return services;
     }
 

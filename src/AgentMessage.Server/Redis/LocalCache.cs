@@ -57,39 +57,3 @@ public sealed class CachedOrganizationStore(RedisOrganizationStore inner, LocalC
         cache.Forget(("org", organization.Id));
     }
 }
-
-public sealed class CachedNumberRegistry(RedisNumberRegistry inner, LocalCache cache) : INumberRegistry
-{
-    public ValueTask<bool> IsOwnedAsync(string organizationId, string number, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync(("number", organizationId, number), () => inner.IsOwnedAsync(organizationId, number, cancellationToken));
-
-    public async ValueTask AddAsync(string organizationId, string number, CancellationToken cancellationToken)
-    {
-        await inner.AddAsync(organizationId, number, cancellationToken);
-        cache.Forget(("number", organizationId, number));
-    }
-}
-
-public sealed class CachedConsentRegistry(RedisConsentRegistry inner, LocalCache cache) : IConsentRegistry
-{
-    public ValueTask<bool> HasConsentAsync(string organizationId, string number, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync(("consent", organizationId, number), () => inner.HasConsentAsync(organizationId, number, cancellationToken));
-
-    public async ValueTask RecordAsync(string organizationId, ConsentRecord consent, CancellationToken cancellationToken)
-    {
-        await inner.RecordAsync(organizationId, consent, cancellationToken);
-        cache.Forget(("consent", organizationId, consent.Number));
-    }
-}
-
-public sealed class CachedLineTypeRegistry(RedisLineTypeRegistry inner, LocalCache cache) : ILineTypeRegistry
-{
-    public ValueTask<LineTypeLookup?> GetAsync(string organizationId, string number, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync(("lookup", organizationId, number), () => inner.GetAsync(organizationId, number, cancellationToken));
-
-    public async ValueTask RecordAsync(string organizationId, LineTypeLookup lookup, CancellationToken cancellationToken)
-    {
-        await inner.RecordAsync(organizationId, lookup, cancellationToken);
-        cache.Forget(("lookup", organizationId, lookup.Number));
-    }
-}

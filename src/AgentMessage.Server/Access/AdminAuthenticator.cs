@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+using System.Text;
+using AgentMessage.Server.Errors;
+using Microsoft.Extensions.Options;
+
+namespace AgentMessage.Server.Access;
+
+/// <summary>AgentMessage:Admin. Absent token: the operator API is off.</summary>
+public sealed class AdminOptions
+{
+    public const string Section = "AgentMessage:Admin";
+
+    /// <summary>The operator's bearer token; at least 32 characters.</summary>
+    public string? Token { get; set; }
+}
+
+/// <summary>
+/// Checks the operator's bearer token for RPCs marked <c>admin_only</c>. API keys never pass here,
+/// and the admin token never passes as an API key. While no token is configured, the operator API
+/// answers NOT_FOUND, as if it did not exist.
+/// </summary>
+public sealed class AdminAuthenticator(IOptions<AdminOptions> options)
+{
+    public void Authenticate(string? authorization)
+    {
+        var token = options.Value.Token;
+        if (string.IsNullOrEmpty(token))
+        {
+            throw new ApiException(ErrorCode.NotFound, "not found");
+        }
+
+        const string Scheme = "Bearer ";
+        var presented = authorization is not null && authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase)
+            ? authorization[Scheme.Length..].Trim()
+            : string.Empty;
+        if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(token))))
+        {
+            throw new ApiException(ErrorCode.Unauthorized);
+        }
+    }
+}
