@@ -11,8 +11,9 @@ public enum LineType
     TollFree,
 }
 
-/// <summary>A line-type classification of a number, made at a point in time.</summary>
-public sealed record LineTypeLookup(string Number, LineType LineType, DateTimeOffset LookedUpAt);
+/// <summary>A line-type classification of a number, made at a point in time by <paramref name="Source"/>
+/// (a provider's name; null for records written before sources were kept, such as older seeds).</summary>
+public sealed record LineTypeLookup(string Number, LineType LineType, DateTimeOffset LookedUpAt, string? Source = null);
 
 /// <summary>The organization's recent number lookups, which SendMessage consults.</summary>
 public interface ILineTypeRegistry

@@ -21,6 +21,12 @@ public static class RedisKeys
 
     public static RedisKey Consents(string org) => $"{Org(org)}:consents";
 
+    /// <summary>The numbers of <see cref="Consents"/> in a sorted set of score 0, for listing in number order.</summary>
+    public static RedisKey ConsentIndex(string org) => $"{Org(org)}:consents:idx";
+
+    /// <summary>Number to owning organization, for inbound messages (which name only the number).</summary>
+    public static RedisKey NumberOwner(string number) => $"am:number:{{{number}}}";
+
     public static RedisKey Lookups(string org) => $"{Org(org)}:lookups";
 
     public static RedisKey Message(string org, string id) => $"{Org(org)}:msg:{id}";
