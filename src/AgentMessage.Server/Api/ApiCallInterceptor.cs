@@ -25,7 +25,12 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
     private const string OwnPackage = "agentmessage.v1";
 
     /// <summary>Every service file of the contract; a new service's file is added here.</summary>
-    private static readonly FileDescriptor[] ServiceFiles = [MessagingServiceReflection.Descriptor];
+    private static readonly FileDescriptor[] ServiceFiles =
+    [
+        MessagingServiceReflection.Descriptor,
+        ConsentServiceReflection.Descriptor,
+        LookupServiceReflection.Descriptor,
+    ];
 
     private static readonly FrozenDictionary<string, MethodDescriptor> OwnMethods =
         ServiceFiles

@@ -78,7 +78,7 @@ public static class CarrierReceiptEndpoint
     }
 
     /// <summary>The whole body, or null when it is larger than <see cref="CarrierReceipt.MaxBodyBytes"/> (read no further).</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (request.ContentLength > CarrierReceipt.MaxBodyBytes)
         {

@@ -42,7 +42,10 @@ public static class AgentMessageApp
         app.UseMiddleware<RestFacadeMiddleware>();
 
         app.MapGrpcService<MessagingGrpcService>();
+        app.MapGrpcService<ConsentGrpcService>();
+        app.MapGrpcService<LookupGrpcService>();
         app.MapCarrierReceipts();
+        app.MapCarrierInbound();
         if (app.Services.GetService<LocalMediaStore>() is not null)
         {
             app.MapLocalMediaEndpoints();
