@@ -98,21 +98,13 @@ public sealed class RedisDispatchQueue : IDispatchQueue, IDisposable
     private (string[] Organizations, DateTime At) known = ([], DateTime.MinValue);
     private long nextFullScan;
 
-    public RedisDispatchQueue(RedisGate redis)
-    {
-        this.redis = redis;
-        redis.Multiplexer.GetSubscriber().Subscribe(RedisKeys.DispatchChannel, (_, org) =>
-        {
-            busy[(string)org!] = true;
-            if (doorbell.CurrentCount == 0)
-            {
-                doorbell.Release();
-            }
-        });
-    }
+    private int subscribed;
+
+    public RedisDispatchQueue(RedisGate redis) => this.redis = redis;
 
     public async ValueTask<IReadOnlyList<DispatchItem>> TakeAsync(int max, CancellationToken cancellationToken)
     {
+        await EnsureSubscribedAsync();
         var now = Environment.TickCount64;
         var fullScan = now >= Interlocked.Read(ref nextFullScan);
         if (fullScan)
@@ -183,6 +175,32 @@ public sealed class RedisDispatchQueue : IDispatchQueue, IDisposable
 
     public async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         await doorbell.WaitAsync(timeout, cancellationToken);
+
+    /// <summary>Subscribes to the doorbell once Redis can be reached (it may be down at start-up);
+    /// until then, and whenever a ring is lost, the once-a-second full scan finds the work.</summary>
+    private async ValueTask EnsureSubscribedAsync()
+    {
+        if (Interlocked.CompareExchange(ref subscribed, 1, 0) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await redis.Multiplexer.GetSubscriber().SubscribeAsync(RedisKeys.DispatchChannel, (_, org) =>
+            {
+                busy[(string)org!] = true;
+                if (doorbell.CurrentCount == 0)
+                {
+                    doorbell.Release();
+                }
+            });
+        }
+        catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)
+        {
+            Volatile.Write(ref subscribed, 0);
+        }
+    }
 
     public void Dispose() => doorbell.Dispose();
 
@@ -255,18 +273,13 @@ public sealed class RedisEventReader(RedisGate redis, RedisStatusStore log, Stat
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await redis.Multiplexer.GetSubscriber().SubscribeAsync(RedisKeys.EventsChannel, (_, org) =>
-        {
-            rung[(string)org!] = true;
-            if (doorbell.CurrentCount == 0)
-            {
-                doorbell.Release();
-            }
-        });
-
+        var subscribed = false;
         var lastPoll = DateTime.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Redis may be down at start-up: keep trying; the once-a-second poll serves meanwhile.
+            subscribed = subscribed || await TrySubscribeAsync();
+
             try
             {
                 await doorbell.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
@@ -305,6 +318,26 @@ public sealed class RedisEventReader(RedisGate redis, RedisStatusStore log, Stat
                     logger.LogError(exception, "Reading status events of {Organization} failed", org);
                 }
             }
+        }
+    }
+
+    private async Task<bool> TrySubscribeAsync()
+    {
+        try
+        {
+            await redis.Multiplexer.GetSubscriber().SubscribeAsync(RedisKeys.EventsChannel, (_, org) =>
+            {
+                rung[(string)org!] = true;
+                if (doorbell.CurrentCount == 0)
+                {
+                    doorbell.Release();
+                }
+            });
+            return true;
+        }
+        catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)
+        {
+            return false;
         }
     }
 

@@ -68,8 +68,8 @@ public sealed class CarrierReceiptEndpointTests(DeliveryServer shared) : IClassF
     }
 
     [Theory]
-    [InlineData(-301)]
-    [InlineData(301)]
+    [InlineData(-305)]
+    [InlineData(305)]
     [InlineData(-3600)]
     public async Task Receipt_OutsideTheReplayWindow_Returns401(int offsetSeconds)
     {

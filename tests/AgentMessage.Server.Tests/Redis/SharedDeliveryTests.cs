@@ -114,6 +114,39 @@ public sealed class SharedDeliveryTests(RedisFixture redis) : IClassFixture<Redi
     }
 
     [Fact]
+    public async Task InstanceStartedWhileRedisIsDown_SeedsServesAndDeliversOnceItReturns()
+    {
+        await redis.Server.FlushAsync();
+        await redis.Server.StopAsync();
+        TestServer? server = null;
+        try
+        {
+            server = await TestServer.StartAsync(Settings());
+            var (notReady, _) = await server.Rest.CallAsync(RestRequests.Get("/readyz", null));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        }
+        finally
+        {
+            await redis.Server.RestartAsync(Ct);
+        }
+
+        await using (server)
+        {
+            // The postponed seed, the doorbells and the workers all catch up without a restart.
+            string? id = null;
+            for (var attempt = 0; attempt < 150 && id is null; attempt++)
+            {
+                await Task.Delay(100, Ct);
+                var (response, body) = await server.Rest.CallAsync(RestRequests.Json(HttpMethod.Post, "/v1/messages", TestServer.DevKey, RestRequests.SpecExampleBody));
+                id = response.StatusCode == HttpStatusCode.Accepted ? (string)body["data"]!["id"]! : null;
+            }
+
+            Assert.NotNull(id);
+            await server.WaitForStatusAsync(id, "delivered", timeoutSeconds: 30);
+        }
+    }
+
+    [Fact]
     public async Task DuplicateReceipt_OnAnyInstance_ChangesNothing()
     {
         await using var instances = await StartAsync();
