@@ -25,7 +25,7 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
     private const string OwnPackage = "agentmessage.v1";
 
     /// <summary>Every service file of the contract; a new service's file is added here.</summary>
-    private static readonly FileDescriptor[] ServiceFiles = [MessagingServiceReflection.Descriptor];
+    private static readonly FileDescriptor[] ServiceFiles = [MessagingServiceReflection.Descriptor, AdminServiceReflection.Descriptor];
 
     private static readonly FrozenDictionary<string, MethodDescriptor> OwnMethods =
         ServiceFiles

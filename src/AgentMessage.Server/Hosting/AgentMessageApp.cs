@@ -42,6 +42,7 @@ public static class AgentMessageApp
         app.UseMiddleware<RestFacadeMiddleware>();
 
         app.MapGrpcService<MessagingGrpcService>();
+        app.MapGrpcService<AdminGrpcService>();
         app.MapCarrierReceipts();
         if (app.Services.GetService<LocalMediaStore>() is not null)
         {

@@ -67,6 +67,7 @@ public static class ServiceRegistration
             .ValidateOnStart();
         services.AddSingleton<MessageService>();
         services.AddSingleton<MediaService>();
+        services.AddSingleton<OperatorService>();
         services.AddDeliveryPipeline();
         services.AddSingleton<StatusEventHub>();
         services.AddSingleton<StatusStreamService>();
