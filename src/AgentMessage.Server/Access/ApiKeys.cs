@@ -66,12 +66,19 @@ public interface IApiKeyStore
 {
     ValueTask<ApiKeyRecord?> FindByHashAsync(string hash, CancellationToken cancellationToken);
 
+    /// <summary>Creates or replaces the key with this hash (a revocation is a put with RevokedAt set).</summary>
     ValueTask PutAsync(ApiKeyRecord key, CancellationToken cancellationToken);
+
+    /// <summary>Every key of one organization, revoked ones included, in no particular order.</summary>
+    ValueTask<IReadOnlyList<ApiKeyRecord>> ListAsync(string organizationId, CancellationToken cancellationToken);
 }
 
 public sealed class InMemoryApiKeyStore : IApiKeyStore
 {
     private readonly ConcurrentDictionary<string, ApiKeyRecord> byHash = new(StringComparer.Ordinal);
+
+    public ValueTask<IReadOnlyList<ApiKeyRecord>> ListAsync(string organizationId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<ApiKeyRecord>>([.. byHash.Values.Where(k => k.OrganizationId == organizationId)]);
 
     public ValueTask<ApiKeyRecord?> FindByHashAsync(string hash, CancellationToken cancellationToken) =>
         ValueTask.FromResult(byHash.GetValueOrDefault(hash));

@@ -28,6 +28,7 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
     private static readonly FileDescriptor[] ServiceFiles =
     [
         MessagingServiceReflection.Descriptor,
+        AdminServiceReflection.Descriptor,
         ConsentServiceReflection.Descriptor,
         LookupServiceReflection.Descriptor,
     ];

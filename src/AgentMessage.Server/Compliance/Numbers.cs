@@ -2,13 +2,29 @@ using System.Collections.Concurrent;
 
 namespace AgentMessage.Server.Compliance;
 
-/// <summary>The numbers each organization owns and may send from.</summary>
+/// <summary>A sender number an organization owns, with its own dispatch pace when it has one.</summary>
+public sealed record OwnedNumberRecord(string Number, double? PacePerSecond = null);
+
+/// <summary>The numbers each organization owns and may send from, and each one's send pace.</summary>
 public interface INumberRegistry
 {
     ValueTask<bool> IsOwnedAsync(string organizationId, string number, CancellationToken cancellationToken);
 
-    /// <summary>Adds the number to the organization, which also becomes its owner in <see cref="FindOwnerAsync"/>.</summary>
+    /// <summary>Makes the number owned, leaving a pace it already has as it is; the organization
+    /// also becomes the number's owner in <see cref="FindOwnerAsync"/>.</summary>
     ValueTask AddAsync(string organizationId, string number, CancellationToken cancellationToken);
+
+    /// <summary>Makes the number owned with exactly this pace (null: the configured pace).</summary>
+    ValueTask PutAsync(string organizationId, OwnedNumberRecord number, CancellationToken cancellationToken);
+
+    /// <summary>False when the organization did not own the number.</summary>
+    ValueTask<bool> RemoveAsync(string organizationId, string number, CancellationToken cancellationToken);
+
+    /// <summary>The owned number with its pace, or null when not owned.</summary>
+    ValueTask<OwnedNumberRecord?> GetAsync(string organizationId, string number, CancellationToken cancellationToken);
+
+    /// <summary>Every number of the organization, in ordinal order.</summary>
+    ValueTask<IReadOnlyList<OwnedNumberRecord>> ListAsync(string organizationId, CancellationToken cancellationToken);
 
     /// <summary>The organization that last added the number (inbound messages find theirs this way); null when none did.</summary>
     ValueTask<string?> FindOwnerAsync(string number, CancellationToken cancellationToken);
@@ -16,7 +32,7 @@ public interface INumberRegistry
 
 public sealed class InMemoryNumberRegistry : INumberRegistry
 {
-    private readonly ConcurrentDictionary<(string, string), bool> owned = new();
+    private readonly ConcurrentDictionary<(string, string), OwnedNumberRecord> owned = new();
     private readonly ConcurrentDictionary<string, string> ownerByNumber = new(StringComparer.Ordinal);
 
     public ValueTask<bool> IsOwnedAsync(string organizationId, string number, CancellationToken cancellationToken) =>
@@ -24,11 +40,32 @@ public sealed class InMemoryNumberRegistry : INumberRegistry
 
     public ValueTask AddAsync(string organizationId, string number, CancellationToken cancellationToken)
     {
-        owned[(organizationId, number)] = true;
+        owned.TryAdd((organizationId, number), new OwnedNumberRecord(number));
         ownerByNumber[number] = organizationId;
         return ValueTask.CompletedTask;
     }
 
     public ValueTask<string?> FindOwnerAsync(string number, CancellationToken cancellationToken) =>
         ValueTask.FromResult(ownerByNumber.GetValueOrDefault(number));
+
+    public ValueTask PutAsync(string organizationId, OwnedNumberRecord number, CancellationToken cancellationToken)
+    {
+        owned[(organizationId, number.Number)] = number;
+        ownerByNumber[number.Number] = organizationId;
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<bool> RemoveAsync(string organizationId, string number, CancellationToken cancellationToken)
+    {
+        var removed = owned.TryRemove((organizationId, number), out _);
+        ownerByNumber.TryRemove(new KeyValuePair<string, string>(number, organizationId));
+        return ValueTask.FromResult(removed);
+    }
+
+    public ValueTask<OwnedNumberRecord?> GetAsync(string organizationId, string number, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(owned.GetValueOrDefault((organizationId, number)));
+
+    public ValueTask<IReadOnlyList<OwnedNumberRecord>> ListAsync(string organizationId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<OwnedNumberRecord>>(
+            [.. owned.Where(e => e.Key.Item1 == organizationId).Select(e => e.Value).OrderBy(n => n.Number, StringComparer.Ordinal)]);
 }

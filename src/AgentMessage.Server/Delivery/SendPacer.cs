@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AgentMessage.Server.Compliance;
 using AgentMessage.Server.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -14,20 +15,29 @@ public interface ISendPacer
     ValueTask<TimeSpan> TryPassAsync(string organizationId, string fromNumber, CancellationToken cancellationToken);
 }
 
-/// <summary>Paces configured per number (AgentMessage:Delivery:NumberPace:+15551112222 = 5), else the default.</summary>
-public sealed class PaceTable(IOptions<DeliveryOptions> options)
+/// <summary>
+/// A number's pace: the one the operator stored with the owned number (AdminService.AddNumber), else
+/// the configured one (AgentMessage:Delivery:NumberPace:+15551112222 = 5), else the default. The
+/// registry read is the cached one on Redis, so a change reaches every instance within the local cache TTL.
+/// </summary>
+public sealed class PaceTable(IOptions<DeliveryOptions> options, INumberRegistry numbers)
 {
-    public RateLimitPolicy For(string number) =>
-        new(1, options.Value.NumberPace.TryGetValue(number, out var pace) && pace > 0 ? pace : options.Value.DefaultPacePerSecond);
+    public async ValueTask<RateLimitPolicy> ForAsync(string organizationId, string number, CancellationToken cancellationToken)
+    {
+        var owned = await numbers.GetAsync(organizationId, number, cancellationToken);
+        return new(1, owned?.PacePerSecond is > 0 and var stored ? stored
+            : options.Value.NumberPace.TryGetValue(number, out var pace) && pace > 0 ? pace
+            : options.Value.DefaultPacePerSecond);
+    }
 }
 
 public sealed class InMemorySendPacer(PaceTable paces, TimeProvider time) : ISendPacer
 {
     private readonly ConcurrentDictionary<(string, string), (double Tokens, long At)> buckets = new();
 
-    public ValueTask<TimeSpan> TryPassAsync(string organizationId, string fromNumber, CancellationToken cancellationToken)
+    public async ValueTask<TimeSpan> TryPassAsync(string organizationId, string fromNumber, CancellationToken cancellationToken)
     {
-        var policy = paces.For(fromNumber);
+        var policy = await paces.ForAsync(organizationId, fromNumber, cancellationToken);
         var key = (organizationId, fromNumber);
         var now = time.GetTimestamp();
         lock (buckets)
@@ -35,7 +45,7 @@ public sealed class InMemorySendPacer(PaceTable paces, TimeProvider time) : ISen
             var (tokens, at) = buckets.TryGetValue(key, out var state) ? state : (policy.Burst, now);
             var (left, decision) = TokenBucket.Take(tokens, time.GetElapsedTime(at, now), policy);
             buckets[key] = (left, now);
-            return ValueTask.FromResult(decision.Allowed ? TimeSpan.Zero : decision.RetryAfter);
+            return decision.Allowed ? TimeSpan.Zero : decision.RetryAfter;
         }
     }
 }

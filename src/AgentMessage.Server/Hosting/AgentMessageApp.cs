@@ -44,6 +44,7 @@ public static class AgentMessageApp
         app.MapGrpcService<MessagingGrpcService>();
         app.MapGrpcService<ConsentGrpcService>();
         app.MapGrpcService<LookupGrpcService>();
+        app.MapGrpcService<AdminGrpcService>();
         app.MapCarrierReceipts();
         app.MapCarrierInbound();
         if (app.Services.GetService<LocalMediaStore>() is not null)

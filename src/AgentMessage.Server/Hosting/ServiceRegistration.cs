@@ -68,6 +68,7 @@ public static class ServiceRegistration
         services.AddSingleton<MessageService>();
         services.AddSingleton<MediaService>();
         services.AddCompliance();
+        services.AddSingleton<OperatorService>();
         services.AddDeliveryPipeline();
         services.AddSingleton<StatusEventHub>();
         services.AddSingleton<StatusStreamService>();

@@ -25,6 +25,9 @@ public interface IOrganizationStore
 
     /// <summary>Creates or replaces the organization with this id.</summary>
     ValueTask PutAsync(Organization organization, CancellationToken cancellationToken);
+
+    /// <summary>Every organization's id, in no particular order (operator listings).</summary>
+    ValueTask<IReadOnlyList<string>> ListIdsAsync(CancellationToken cancellationToken);
 }
 
 public sealed class InMemoryOrganizationStore : IOrganizationStore
@@ -39,4 +42,7 @@ public sealed class InMemoryOrganizationStore : IOrganizationStore
         organizations[organization.Id] = organization;
         return ValueTask.CompletedTask;
     }
+
+    public ValueTask<IReadOnlyList<string>> ListIdsAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<string>>([.. organizations.Keys]);
 }

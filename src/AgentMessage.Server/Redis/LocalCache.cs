@@ -44,6 +44,10 @@ public sealed class CachedApiKeyStore(RedisApiKeyStore inner, LocalCache cache) 
         await inner.PutAsync(key, cancellationToken);
         cache.Forget(("apikey", key.Hash));
     }
+
+    /// <summary>Operator listings read Redis itself, never the cache.</summary>
+    public ValueTask<IReadOnlyList<ApiKeyRecord>> ListAsync(string organizationId, CancellationToken cancellationToken) =>
+        inner.ListAsync(organizationId, cancellationToken);
 }
 
 public sealed class CachedOrganizationStore(RedisOrganizationStore inner, LocalCache cache) : IOrganizationStore
@@ -56,4 +60,6 @@ public sealed class CachedOrganizationStore(RedisOrganizationStore inner, LocalC
         await inner.PutAsync(organization, cancellationToken);
         cache.Forget(("org", organization.Id));
     }
+
+    public ValueTask<IReadOnlyList<string>> ListIdsAsync(CancellationToken cancellationToken) => inner.ListIdsAsync(cancellationToken);
 }

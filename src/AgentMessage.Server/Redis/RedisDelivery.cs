@@ -248,7 +248,7 @@ public sealed class RedisSendPacer(RedisGate redis, PaceTable paces) : ISendPace
 {
     public async ValueTask<TimeSpan> TryPassAsync(string organizationId, string fromNumber, CancellationToken cancellationToken)
     {
-        var policy = paces.For(fromNumber);
+        var policy = await paces.ForAsync(organizationId, fromNumber, cancellationToken);
         var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(
             RedisScripts.RateLimit, [RedisKeys.Pace(organizationId, fromNumber)], [policy.Burst, policy.PerSecond])))!;
         var decision = TokenBucket.Decide((int)reply[0] == 1, RedisSendAdmission.ParseTokens(reply[1]), policy);

@@ -19,6 +19,12 @@ public static class RedisKeys
 
     public static RedisKey Numbers(string org) => $"{Org(org)}:numbers";
 
+    /// <summary>Hash: owned number to its own send pace (numbers without one are absent).</summary>
+    public static RedisKey NumberPaces(string org) => $"{Org(org)}:number-paces";
+
+    /// <summary>Set of every organization's id (operator listings).</summary>
+    public static RedisKey Organizations => "am:orgs";
+
     public static RedisKey Consents(string org) => $"{Org(org)}:consents";
 
     /// <summary>The numbers of <see cref="Consents"/> in a sorted set of score 0, for listing in number order.</summary>

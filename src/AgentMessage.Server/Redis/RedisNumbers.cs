@@ -1,7 +1,14 @@
+using System.Globalization;
 using AgentMessage.Server.Compliance;
+using StackExchange.Redis;
 
 namespace AgentMessage.Server.Redis;
 
+/// <summary>
+/// Owned numbers: the set <c>am:{o:ORG}:numbers</c> (what a send checks) and, beside it in the same
+/// slot, the hash <c>am:{o:ORG}:number-paces</c> of the numbers that have their own pace. Both
+/// change together in one MULTI.
+/// </summary>
 public sealed class RedisNumberRegistry(RedisGate redis) : INumberRegistry
 {
     public async ValueTask<bool> IsOwnedAsync(string organizationId, string number, CancellationToken cancellationToken) =>
@@ -15,8 +22,60 @@ public sealed class RedisNumberRegistry(RedisGate redis) : INumberRegistry
 
     public async ValueTask<string?> FindOwnerAsync(string number, CancellationToken cancellationToken) =>
         await redis.RunAsync(db => db.StringGetAsync(RedisKeys.NumberOwner(number))) is { HasValue: true } owner ? owner.ToString() : null;
+
+    public async ValueTask PutAsync(string organizationId, OwnedNumberRecord number, CancellationToken cancellationToken) =>
+        await redis.RunAsync(async db =>
+        {
+            var transaction = db.CreateTransaction();
+            _ = transaction.SetAddAsync(RedisKeys.Numbers(organizationId), number.Number);
+            _ = number.PacePerSecond is { } pace
+                ? transaction.HashSetAsync(RedisKeys.NumberPaces(organizationId), number.Number, pace.ToString("R", CultureInfo.InvariantCulture))
+                : transaction.HashDeleteAsync(RedisKeys.NumberPaces(organizationId), number.Number);
+            await transaction.ExecuteAsync();
+            await db.StringSetAsync(RedisKeys.NumberOwner(number.Number), organizationId);
+        });
+
+    public async ValueTask<bool> RemoveAsync(string organizationId, string number, CancellationToken cancellationToken) =>
+        await redis.RunAsync(async db =>
+        {
+            var transaction = db.CreateTransaction();
+            var removed = transaction.SetRemoveAsync(RedisKeys.Numbers(organizationId), number);
+            _ = transaction.HashDeleteAsync(RedisKeys.NumberPaces(organizationId), number);
+            await transaction.ExecuteAsync();
+
+            // The owner index lives outside the organization's slot; drop it only if it is still ours.
+            await db.ScriptEvaluateAsync(
+                "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+                [RedisKeys.NumberOwner(number)],
+                [organizationId]);
+            return await removed;
+        });
+
+    public async ValueTask<OwnedNumberRecord?> GetAsync(string organizationId, string number, CancellationToken cancellationToken) =>
+        await redis.RunAsync(async db =>
+        {
+            var owned = db.SetContainsAsync(RedisKeys.Numbers(organizationId), number);
+            var pace = db.HashGetAsync(RedisKeys.NumberPaces(organizationId), number);
+            return await owned ? new OwnedNumberRecord(number, ParsePace(await pace)) : null;
+        });
+
+    public async ValueTask<IReadOnlyList<OwnedNumberRecord>> ListAsync(string organizationId, CancellationToken cancellationToken) =>
+        await redis.RunAsync<IReadOnlyList<OwnedNumberRecord>>(async db =>
+        {
+            var members = db.SetMembersAsync(RedisKeys.Numbers(organizationId));
+            var paces = db.HashGetAllAsync(RedisKeys.NumberPaces(organizationId));
+            var byNumber = (await paces).ToDictionary(e => (string)e.Name!, e => ParsePace(e.Value), StringComparer.Ordinal);
+            return [.. (await members).Select(m => (string)m!).Order(StringComparer.Ordinal).Select(n => new OwnedNumberRecord(n, byNumber.GetValueOrDefault(n)))];
+        });
+
+    private static double? ParsePace(RedisValue value) =>
+        value.HasValue && double.TryParse((string?)value, NumberStyles.Float, CultureInfo.InvariantCulture, out var pace) ? pace : null;
 }
 
+/// <summary>
+/// Ownership and pace from this instance's cache; a change made here is forgotten here at once,
+/// other instances see it within the local cache TTL.
+/// </summary>
 public sealed class CachedNumberRegistry(RedisNumberRegistry inner, LocalCache cache) : INumberRegistry
 {
     public ValueTask<bool> IsOwnedAsync(string organizationId, string number, CancellationToken cancellationToken) =>
@@ -25,7 +84,33 @@ public sealed class CachedNumberRegistry(RedisNumberRegistry inner, LocalCache c
     public async ValueTask AddAsync(string organizationId, string number, CancellationToken cancellationToken)
     {
         await inner.AddAsync(organizationId, number, cancellationToken);
+        Forget(organizationId, number);
+    }
+
+    public async ValueTask PutAsync(string organizationId, OwnedNumberRecord number, CancellationToken cancellationToken)
+    {
+        await inner.PutAsync(organizationId, number, cancellationToken);
+        Forget(organizationId, number.Number);
+    }
+
+    public async ValueTask<bool> RemoveAsync(string organizationId, string number, CancellationToken cancellationToken)
+    {
+        var removed = await inner.RemoveAsync(organizationId, number, cancellationToken);
+        Forget(organizationId, number);
+        return removed;
+    }
+
+    public ValueTask<OwnedNumberRecord?> GetAsync(string organizationId, string number, CancellationToken cancellationToken) =>
+        cache.GetOrLoadAsync(("owned-number", organizationId, number), () => inner.GetAsync(organizationId, number, cancellationToken));
+
+    /// <summary>Operator listings read Redis itself, never the cache.</summary>
+    public ValueTask<IReadOnlyList<OwnedNumberRecord>> ListAsync(string organizationId, CancellationToken cancellationToken) =>
+        inner.ListAsync(organizationId, cancellationToken);
+
+    private void Forget(string organizationId, string number)
+    {
         cache.Forget(("number", organizationId, number));
+        cache.Forget(("owned-number", organizationId, number));
     }
 
     public ValueTask<string?> FindOwnerAsync(string number, CancellationToken cancellationToken) => inner.FindOwnerAsync(number, cancellationToken);

@@ -16,6 +16,15 @@ public sealed class RedisApiKeyStore(RedisGate redis) : IApiKeyStore
         await redis.RunAsync(db => db.StringSetAsync(RedisKeys.ApiKey(key.Hash), RedisJson.Serialize(key)));
         await redis.RunAsync(db => db.SetAddAsync(RedisKeys.ApiKeysOf(key.OrganizationId), key.Hash));
     }
+
+    /// <summary>The organization's set of key hashes, then each key (each in its own slot, so one GET each, pipelined).</summary>
+    public async ValueTask<IReadOnlyList<ApiKeyRecord>> ListAsync(string organizationId, CancellationToken cancellationToken) =>
+        await redis.RunAsync<IReadOnlyList<ApiKeyRecord>>(async db =>
+        {
+            var hashes = await db.SetMembersAsync(RedisKeys.ApiKeysOf(organizationId));
+            var values = await Task.WhenAll(hashes.Select(h => db.StringGetAsync(RedisKeys.ApiKey((string)h!))));
+            return [.. values.Select(v => RedisJson.Deserialize<ApiKeyRecord>(v)).OfType<ApiKeyRecord>().Where(k => k.OrganizationId == organizationId)];
+        });
 }
 
 public sealed class RedisOrganizationStore(RedisGate redis) : IOrganizationStore
@@ -23,8 +32,14 @@ public sealed class RedisOrganizationStore(RedisGate redis) : IOrganizationStore
     public async ValueTask<Organization?> GetAsync(string organizationId, CancellationToken cancellationToken) =>
         RedisJson.Deserialize<Organization>(await redis.RunAsync(db => db.StringGetAsync(RedisKeys.Organization(organizationId))));
 
-    public async ValueTask PutAsync(Organization organization, CancellationToken cancellationToken) =>
+    public async ValueTask PutAsync(Organization organization, CancellationToken cancellationToken)
+    {
         await redis.RunAsync(db => db.StringSetAsync(RedisKeys.Organization(organization.Id), RedisJson.Serialize(organization)));
+        await redis.RunAsync(db => db.SetAddAsync(RedisKeys.Organizations, organization.Id));
+    }
+
+    public async ValueTask<IReadOnlyList<string>> ListIdsAsync(CancellationToken cancellationToken) =>
+        await redis.RunAsync<IReadOnlyList<string>>(async db => [.. (await db.SetMembersAsync(RedisKeys.Organizations)).Select(v => (string)v!)]);
 }
 
 

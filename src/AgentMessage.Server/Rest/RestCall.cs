@@ -13,10 +13,15 @@ public sealed class RestCall
 {
     private static readonly ConcurrentDictionary<MethodDescriptor, RestCall> Cache = new();
 
-    // Transcoding always answers 200; these RPCs answer otherwise over REST (CONTRACT.md section 1).
+    // Transcoding always answers 200; these RPCs answer otherwise over REST (CONTRACT.md section 1;
+    // the operator's creations answer 201).
     private static readonly Dictionary<string, (int Status, string? Location)> SuccessOverrides = new(StringComparer.Ordinal)
     {
         ["agentmessage.v1.MessagingService.SendMessage"] = (StatusCodes.Status202Accepted, "/v1/messages/"),
+        ["agentmessage.v1.AdminService.CreateOrganization"] = (StatusCodes.Status201Created, "/v1/admin/organizations/"),
+        ["agentmessage.v1.AdminService.CreateApiKey"] = (StatusCodes.Status201Created, null),
+        ["agentmessage.v1.AdminService.RotateApiKey"] = (StatusCodes.Status201Created, null),
+        ["agentmessage.v1.AdminService.AddNumber"] = (StatusCodes.Status201Created, null),
     };
 
     private RestCall(GrpcJsonTranscodingMetadata metadata)

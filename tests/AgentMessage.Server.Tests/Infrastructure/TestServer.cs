@@ -6,6 +6,7 @@ using AgentMessage.Server.Development;
 using AgentMessage.Server.Hosting;
 using AgentMessage.Server.Organizations;
 using AgentMessage.V1;
+using Organization = AgentMessage.Server.Organizations.Organization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;

@@ -7,6 +7,7 @@ using AgentMessage.Server.Organizations;
 using AgentMessage.Server.RateLimiting;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.V1;
+using Organization = AgentMessage.Server.Organizations.Organization;
 using Google.Rpc;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
