@@ -54,7 +54,7 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>The last lines the child printed, for error messages.</summary>
     public string Tail => string.Join('\n', tail);
 
-    public static ChildProcess Start(string name, string executable, IEnumerable<string> arguments, string workingDirectory)
+    public static ChildProcess Start(string name, string executable, IEnumerable<string> arguments, string workingDirectory, IEnumerable<KeyValuePair<string, string>>? environment = null)
     {
         var startInfo = new ProcessStartInfo("bash")
         {
@@ -67,6 +67,11 @@ public sealed class ChildProcess : IAsyncDisposable
         foreach (var argument in (string[])["-c", WrapperScript, "bash", executable, .. arguments])
         {
             startInfo.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? [])
+        {
+            startInfo.Environment[key] = value;
         }
 
         var process = new Process { StartInfo = startInfo };
@@ -151,6 +156,16 @@ public static class ProcFs
     {
         using var process = Process.GetProcessById(pid);
         return process.TotalProcessorTime;
+    }
+
+    /// <summary>CPU time the whole machine spent busy (/proc/stat: all but idle and iowait), over all CPUs.</summary>
+    public static TimeSpan MachineBusy()
+    {
+        // cpu  user nice system idle iowait irq softirq steal guest guest_nice   (in USER_HZ, 100/s)
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..]
+            .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        var busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7];
+        return TimeSpan.FromSeconds(busy / 100.0);
     }
 
     /// <summary>Resident set size now (VmRSS), in bytes.</summary>

@@ -13,7 +13,8 @@ public sealed record LoadOptions(
     string ServerAssembly,
     string? MarkdownPath,
     IReadOnlySet<string> Scenarios,
-    IReadOnlyList<string> ServerSettings)
+    IReadOnlyList<string> ServerSettings,
+    IReadOnlyDictionary<string, string> ServerEnvironment)
 {
     public const string Usage = """
         dotnet run -c Release --project src/AgentMessage.LoadTest -- [options]
@@ -29,6 +30,7 @@ public sealed record LoadOptions(
                                 idempotent, limited, streams (paced needs grpc)
           --server-arg KEY=VAL  extra server configuration, e.g. Kestrel:Limits:Http2:MaxStreamsPerConnection=1000
                                 (repeatable; for trying variations)
+          --server-env KEY=VAL  an environment variable for the server, e.g. DOTNET_gcServer=0 (repeatable)
 
         Starts redis-server and the server on free 127.0.0.1 ports, runs every scenario, prints one
         table, and stops everything. Exits 1 if any scenario saw an error; never because of speed.
@@ -46,6 +48,7 @@ public sealed record LoadOptions(
         string? markdown = null;
         IReadOnlySet<string> scenarios = AllScenarios;
         var serverSettings = new List<string>();
+        var serverEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
             for (var i = 0; i < args.Length; i++)
@@ -102,6 +105,15 @@ public sealed record LoadOptions(
                         }
 
                         break;
+                    case "--server-env":
+                        var equals = value.IndexOf('=', StringComparison.Ordinal);
+                        if (equals < 1)
+                        {
+                            throw new FormatException("--server-env needs KEY=VALUE");
+                        }
+
+                        serverEnvironment[value[..equals]] = value[(equals + 1)..];
+                        break;
                     case "--server-arg":
                         serverSettings.Add("--" + value.TrimStart('-'));
                         break;
@@ -124,7 +136,7 @@ public sealed record LoadOptions(
 
         server ??= typeof(LoadOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "ServerAssembly").Value!;
-        return new LoadOptions(duration, warmup, callers, streams, rounds, server, markdown, scenarios, serverSettings);
+        return new LoadOptions(duration, warmup, callers, streams, rounds, server, markdown, scenarios, serverSettings, serverEnvironment);
     }
 
     public static readonly IReadOnlySet<string> AllScenarios = new HashSet<string>(["noop", "grpc", "paced", "rest", "idempotent", "limited", "streams"], StringComparer.Ordinal);

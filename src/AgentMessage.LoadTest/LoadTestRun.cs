@@ -103,12 +103,22 @@ public sealed class LoadTestRun : IAsyncDisposable
         try
         {
             Console.WriteLine(Machine.Describe());
+            var busyBefore = ProcFs.MachineBusy();
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            var othersCores = (ProcFs.MachineBusy() - busyBefore).TotalSeconds;
+            Console.WriteLine($"before the run, other processes used {othersCores:0.00} of {Environment.ProcessorCount} cores" +
+                (othersCores > 0.2 ? ": the machine is not idle, the figures will be disturbed (see the other CPU column)" : string.Empty));
             Console.WriteLine();
             redis = await RedisProcess.StartAsync(ct);
             Console.WriteLine($"redis-server {await RedisVersionAsync(redis)} on {redis.Configuration} (pid {redis.Pid}), no persistence");
-            server = await ServerProcess.StartAsync(options.ServerAssembly, redis.Configuration, options.ServerSettings, ct);
+            server = await ServerProcess.StartAsync(options.ServerAssembly, redis.Configuration, options.ServerSettings, options.ServerEnvironment, ct);
             Console.WriteLine($"server pid {server.Pid}: dotnet {options.ServerAssembly}");
             Console.WriteLine($"  {string.Join(' ', server.Settings)}");
+            foreach (var (key, value) in options.ServerEnvironment)
+            {
+                Console.WriteLine($"  environment {key}={value}");
+            }
+
             Console.WriteLine($"{options.Callers} callers, {options.Warmup.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s measured per throughput scenario");
             Console.WriteLine();
 
@@ -165,7 +175,7 @@ public sealed class LoadTestRun : IAsyncDisposable
 
         var noop = options.Runs("noop") ? await ClosedAsync("no-op unary gRPC (grpc.health.v1 Check)", NoopAsync, perAcceptedSend: false, ct) : null;
         var grpcSend = options.Runs("grpc") ? await ClosedAsync("SendMessage gRPC (HTTP/2, one connection)", GrpcSendAsync, perAcceptedSend: true, ct) : null;
-        var paced = options.Runs("paced") ? await PacedAsync(grpcSend!.Result.Rate * 0.8, ct) : null;
+        var paced = options.Runs("paced") ? await PacedAsync(grpcSend!, ct) : null;
         var restSend = options.Runs("rest") ? await ClosedAsync("SendMessage REST (HTTP/1.1 keep-alive)", RestSendAsync, perAcceptedSend: true, ct) : null;
         var keyed = options.Runs("idempotent") ? await ClosedAsync("SendMessage gRPC + Idempotency-Key", IdempotentSendAsync, perAcceptedSend: true, ct) : null;
         if (options.Runs("limited"))
@@ -264,13 +274,15 @@ public sealed class LoadTestRun : IAsyncDisposable
         return measured;
     }
 
-    private async Task<Measured> PacedAsync(double rate, CancellationToken ct)
+    private async Task<Measured> PacedAsync(Measured closed, CancellationToken ct)
     {
         var name = "SendMessage gRPC, open loop at 80% of its max";
+        var rate = closed.Result.Rate * 0.8;
         Console.WriteLine($"== {name}: {rate:0} calls/s");
         var result = await LoadRunner.OpenLoopAsync(redis, server, rate, options.Warmup, options.Duration, maxInFlight: 4096, (sequence, token) => GrpcSendAsync(0, sequence, token), ct);
-        var measured = new Measured(name, $"paced {rate:0}/s", result, null, PerAcceptedSend: true);
-        Report(measured);
+        // The same calls as the closed loop's: its MONITOR sample tells what their scripts run inside Redis.
+        var measured = new Measured(name, $"paced {rate:0}/s", result, closed.Sample, PerAcceptedSend: true);
+        Report(measured, showSample: false);
         if (result.Skipped > 0)
         {
             details.Add($"{name}: {result.Skipped} scheduled calls skipped (4096 outstanding): the server did not keep up with the schedule");
@@ -364,7 +376,8 @@ public sealed class LoadTestRun : IAsyncDisposable
         }, ct);
         var top = commands.Where(c => serverClients.Contains(c.Client)).ToList();
         var inner = commands.Where(c => c.Client == "lua").ToList();
-        return new RoundTrips(SampleCalls, accepted, top.Count, inner.Count, Breakdown(top), Breakdown(inner));
+        var scripts = top.Count(c => c.Command is "evalsha" or "eval");
+        return new RoundTrips(SampleCalls, accepted, top.Count, scripts, inner.Count, Breakdown(top), Breakdown(inner));
     }
 
     private static string Breakdown(List<(string Client, string Command)> commands) =>
@@ -372,12 +385,12 @@ public sealed class LoadTestRun : IAsyncDisposable
 
     // ---- reporting ----
 
-    private void Report(Measured measured)
+    private void Report(Measured measured, bool showSample = true)
     {
         var result = measured.Result;
         var usage = result.Usage;
-        var per = measured.PerAcceptedSend ? Math.Max(1, result.Ok) : Math.Max(1, result.Ok + result.Rejected);
-        var roundTrips = measured.Sample is { } sample ? (sample.TopLevel / (double)(measured.PerAcceptedSend ? Math.Max(1, sample.Accepted) : sample.Calls)).ToString("0.00", CultureInfo.InvariantCulture) : "-";
+        var per = measured.Ops;
+        var roundTrips = measured.RoundTripsPerOp is { } trips ? trips.ToString("0.00", CultureInfo.InvariantCulture) : "-";
         var row = new Row(
             measured.Name,
             measured.Load,
@@ -390,9 +403,9 @@ public sealed class LoadTestRun : IAsyncDisposable
             string.Empty);
         rows.Add(row);
         Console.WriteLine($"   {result.Rate:N0}/s, p50 {Ms(result.Latencies.Milliseconds(0.5))} p99 {Ms(result.Latencies.Milliseconds(0.99))} p99.9 {Ms(result.Latencies.Milliseconds(0.999))} ms, " +
-            $"errors {result.Errors}, server CPU {usage.ServerCores:0.00}, Redis CPU {usage.RedisCores:0.00}, tool CPU {usage.ToolCores:0.00} cores");
+            $"errors {result.Errors}, server CPU {usage.ServerCores:0.00}, Redis CPU {usage.RedisCores:0.00}, tool CPU {usage.ToolCores:0.00}, other processes {usage.OtherCores:0.00} cores");
         details.Add($"{measured.Name}: Redis commands per {(measured.PerAcceptedSend ? "accepted send" : "call")} over the window (INFO commandstats): {usage.DescribeCommands(per)}");
-        if (measured.Sample is { } s)
+        if (showSample && measured.Sample is { } s)
         {
             details.Add($"{measured.Name}: MONITOR over {s.Calls} sequential calls ({s.Accepted} accepted): sent by the server {s.TopLevel} [{s.TopBreakdown}]; inside scripts {s.Inner} [{s.InnerBreakdown}]");
         }
@@ -414,18 +427,18 @@ public sealed class LoadTestRun : IAsyncDisposable
         }
 
         output.AppendLine();
-        output.AppendLine("| scenario | load | throughput | p50 ms | p99 ms | p99.9 ms | errors | Redis round trips/op | Redis cmds/op | server CPU | Redis CPU | tool CPU | server peak RSS | notes |");
-        output.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
+        output.AppendLine("| scenario | load | throughput | p50 ms | p99 ms | p99.9 ms | errors | Redis round trips/op | Redis cmds/op | server CPU | Redis CPU | tool CPU | other CPU | server peak RSS | notes |");
+        output.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|");
         foreach (var row in rows)
         {
             var usage = row.Usage;
             output.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {row.Scenario} | {row.Load} | {row.Throughput} | {Ms(row.Latencies.Milliseconds(0.5))} | {Ms(row.Latencies.Milliseconds(0.99))} | {Ms(row.Latencies.Milliseconds(0.999))} | {row.Errors} | {row.RoundTrips} | {row.Commands} | {usage.ServerCores:0.00} | {usage.RedisCores:0.00} | {usage.ToolCores:0.00} | {Mib(usage.ServerPeakRss)} MiB | {row.Notes} |"));
+                $"| {row.Scenario} | {row.Load} | {row.Throughput} | {Ms(row.Latencies.Milliseconds(0.5))} | {Ms(row.Latencies.Milliseconds(0.99))} | {Ms(row.Latencies.Milliseconds(0.999))} | {row.Errors} | {row.RoundTrips} | {row.Commands} | {usage.ServerCores:0.00} | {usage.RedisCores:0.00} | {usage.ToolCores:0.00} | {usage.OtherCores:0.00} | {Mib(usage.ServerPeakRss)} MiB | {row.Notes} |"));
         }
 
         output.AppendLine();
         output.AppendLine("op = accepted send for the SendMessage rows, call for the others. CPU in cores (CPU seconds per second; the machine has " +
-            $"{Environment.ProcessorCount}). Round trips: commands the server sent, counted with MONITOR over {SampleCalls} sequential calls; cmds: every command Redis executed (scripts' included), INFO commandstats over the measured window.");
+            $"{Environment.ProcessorCount}); other CPU: what the rest of the machine used meanwhile (/proc/stat), i.e. disturbance. cmds: every command Redis executed (scripts' included), INFO commandstats over the measured window; round trips: those the server sent, i.e. cmds less the commands run inside scripts (per script run, counted with MONITOR over {SampleCalls} sequential calls after the window).");
         output.AppendLine();
         output.AppendLine("Targets:");
         foreach (var target in Targets(noop, grpcSend, paced, restSend, keyed, streams))
@@ -465,9 +478,8 @@ public sealed class LoadTestRun : IAsyncDisposable
 
         foreach (var send in new[] { grpcSend, keyed })
         {
-            if (send?.Sample is { } sample)
+            if (send?.RoundTripsPerOp is { } trips)
             {
-                var trips = sample.TopLevel / (double)Math.Max(1, sample.Accepted);
                 yield return (trips <= 2 ? "MET" : "MISSED") + $": at most 2 Redis round trips per accepted send ({send.Name}): {trips:0.00}" +
                     (trips <= 2 ? string.Empty : $", {trips - 2:0.00} over");
             }
@@ -514,9 +526,37 @@ public sealed class LoadTestRun : IAsyncDisposable
         }
     }
 
-    private sealed record Measured(string Name, string Load, LoadResult Result, RoundTrips? Sample, bool PerAcceptedSend);
+    private sealed record Measured(string Name, string Load, LoadResult Result, RoundTrips? Sample, bool PerAcceptedSend)
+    {
+        /// <summary>Calls or accepted sends in the measured window: what the per-op figures divide by.</summary>
+        public long Ops => Math.Max(1, PerAcceptedSend ? Result.Ok : Result.Ok + Result.Rejected);
 
-    private sealed record RoundTrips(int Calls, long Accepted, int TopLevel, int Inner, string TopBreakdown, string InnerBreakdown);
+        /// <summary>
+        /// Commands the server sent to Redis per op under load: every command counted in the window
+        /// (INFO commandstats) less those its scripts ran inside Redis (the MONITOR sample's
+        /// commands per script run, times the script runs counted in the window).
+        /// </summary>
+        public double? RoundTripsPerOp
+        {
+            get
+            {
+                if (Sample is null)
+                {
+                    return null;
+                }
+
+                var commands = Result.Usage.RedisCommands;
+                var scripts = commands.GetValueOrDefault("evalsha") + commands.GetValueOrDefault("eval");
+                return (Result.Usage.TotalRedisCommands - (Sample.InnerPerScript * scripts)) / Ops;
+            }
+        }
+    }
+
+    private sealed record RoundTrips(int Calls, long Accepted, int TopLevel, int Scripts, int Inner, string TopBreakdown, string InnerBreakdown)
+    {
+        /// <summary>Commands one script run executes inside Redis (for this scenario's mix of outcomes).</summary>
+        public double InnerPerScript => Scripts == 0 ? 0 : Inner / (double)Scripts;
+    }
 
     private sealed record Row(string Scenario, string Load, string Throughput, Latencies Latencies, long Errors, string RoundTrips, string Commands, ResourceUsage Usage, string Notes);
 }

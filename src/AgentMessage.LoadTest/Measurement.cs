@@ -112,10 +112,14 @@ public sealed record ResourceUsage(
     double ServerCores,
     double RedisCores,
     double ToolCores,
+    double MachineCores,
     long ServerPeakRss,
     IReadOnlyDictionary<string, long> RedisCommands)
 {
     /// <summary>Every command Redis counted in the window, inside scripts included, except this tool's own INFO.</summary>
+    /// <summary>CPU the rest of the machine used meanwhile (anything but the server, Redis and this tool): disturbance.</summary>
+    public double OtherCores => Math.Max(0, MachineCores - ServerCores - RedisCores - ToolCores);
+
     public long TotalRedisCommands => RedisCommands.Where(c => c.Key != "info").Sum(c => c.Value);
 
     public string DescribeCommands(double per) =>
@@ -132,6 +136,7 @@ public sealed class UsageWindow
     private TimeSpan serverCpu;
     private TimeSpan redisCpu;
     private TimeSpan toolCpu;
+    private TimeSpan machineBusy;
     private Dictionary<string, long> commands = [];
 
     private UsageWindow(RedisProcess redis, ServerProcess server)
@@ -148,6 +153,7 @@ public sealed class UsageWindow
         window.redisCpu = await redis.CpuTimeAsync();
         window.serverCpu = ProcFs.CpuTime(server.Pid);
         window.toolCpu = Process.GetCurrentProcess().TotalProcessorTime;
+        window.machineBusy = ProcFs.MachineBusy();
         window.startedAt = Ticks.Now;
         return window;
     }
@@ -157,6 +163,7 @@ public sealed class UsageWindow
         var elapsed = TimeSpan.FromSeconds((double)(Ticks.Now - startedAt) / Stopwatch.Frequency);
         var serverCpuNow = ProcFs.CpuTime(server.Pid);
         var toolCpuNow = Process.GetCurrentProcess().TotalProcessorTime;
+        var machineBusyNow = ProcFs.MachineBusy();
         var redisCpuNow = await redis.CpuTimeAsync();
         var commandsNow = await redis.CommandStatsAsync();
         var peak = ProcFs.PeakRss(server.Pid);
@@ -166,6 +173,7 @@ public sealed class UsageWindow
             (serverCpuNow - serverCpu) / elapsed,
             (redisCpuNow - redisCpu) / elapsed,
             (toolCpuNow - toolCpu) / elapsed,
+            (machineBusyNow - machineBusy) / elapsed,
             peak,
             delta);
     }

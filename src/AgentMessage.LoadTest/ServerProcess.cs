@@ -38,7 +38,7 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The command-line configuration the server was started with.</summary>
     public IReadOnlyList<string> Settings { get; }
 
-    public static async Task<ServerProcess> StartAsync(string assembly, string redisConfiguration, IEnumerable<string> extraSettings, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(string assembly, string redisConfiguration, IEnumerable<string> extraSettings, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         if (!File.Exists(assembly))
         {
@@ -66,7 +66,7 @@ public sealed class ServerProcess : IAsyncDisposable
         ];
 
         // Run from its own folder: the content root (appsettings.json) is the working directory.
-        var child = ChildProcess.Start("AgentMessage.Server", DotnetHost(), [assembly, .. settings], Path.GetDirectoryName(assembly)!);
+        var child = ChildProcess.Start("AgentMessage.Server", DotnetHost(), [assembly, .. settings], Path.GetDirectoryName(assembly)!, environment);
         var server = new ServerProcess(child, restUrl, grpcUrl, settings);
         try
         {
