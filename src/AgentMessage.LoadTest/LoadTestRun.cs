@@ -282,7 +282,7 @@ public sealed class LoadTestRun : IAsyncDisposable
         var result = await LoadRunner.OpenLoopAsync(redis, server, rate, options.Warmup, options.Duration, maxInFlight: 4096, (sequence, token) => GrpcSendAsync(0, sequence, token), ct);
         // The same calls as the closed loop's: its MONITOR sample tells what their scripts run inside Redis.
         var measured = new Measured(name, $"paced {rate:0}/s", result, closed.Sample, PerAcceptedSend: true);
-        Report(measured, showSample: false);
+        Report(measured, showSample: false, notes: "latency from each call's scheduled start" + (result.Skipped > 0 ? $"; {result.Skipped:N0} calls skipped: fell behind" : string.Empty));
         if (result.Skipped > 0)
         {
             details.Add($"{name}: {result.Skipped} scheduled calls skipped (4096 outstanding): the server did not keep up with the schedule");
@@ -313,7 +313,7 @@ public sealed class LoadTestRun : IAsyncDisposable
             var result = await LoadRunner.ClosedLoopAsync(redis, server, options.Callers, options.Warmup, options.Duration, LimitedSendAsync, ct);
             var sample = await SampleRoundTripsAsync(LimitedSendAsync, ct);
             var measured = new Measured(name, $"{options.Callers} callers", result, sample, PerAcceptedSend: false);
-            Report(measured);
+            Report(measured, notes: $"{result.OkRate:0.0} accepted/s + {result.RejectedRate:N0} rejected/s (RESOURCE_EXHAUSTED)");
             details.Add($"{name}: {result.OkRate:0.0} accepted/s, {result.RejectedRate:0} rejected/s (RESOURCE_EXHAUSTED, counted as expected, not as errors)");
             return measured;
         }
@@ -385,7 +385,7 @@ public sealed class LoadTestRun : IAsyncDisposable
 
     // ---- reporting ----
 
-    private void Report(Measured measured, bool showSample = true)
+    private void Report(Measured measured, bool showSample = true, string notes = "")
     {
         var result = measured.Result;
         var usage = result.Usage;
@@ -400,7 +400,7 @@ public sealed class LoadTestRun : IAsyncDisposable
             roundTrips,
             (usage.TotalRedisCommands / (double)per).ToString("0.00", CultureInfo.InvariantCulture),
             usage,
-            string.Empty);
+            notes);
         rows.Add(row);
         Console.WriteLine($"   {result.Rate:N0}/s, p50 {Ms(result.Latencies.Milliseconds(0.5))} p99 {Ms(result.Latencies.Milliseconds(0.99))} p99.9 {Ms(result.Latencies.Milliseconds(0.999))} ms, " +
             $"errors {result.Errors}, server CPU {usage.ServerCores:0.00}, Redis CPU {usage.RedisCores:0.00}, tool CPU {usage.ToolCores:0.00}, other processes {usage.OtherCores:0.00} cores");
