@@ -182,6 +182,9 @@ public sealed class UsageWindow
 /// <summary>The result of one load pass: counts, latencies and what the window cost.</summary>
 public sealed record LoadResult(long Ok, long Rejected, long Errors, Latencies Latencies, ResourceUsage Usage, ErrorLog ErrorLog, long Skipped = 0)
 {
+    /// <summary>Open loop only: the worst latency (ms) of the calls scheduled in each 500 ms of the window, in order.</summary>
+    public IReadOnlyList<double> WorstPerHalfSecond { get; init; } = [];
+
     public double Seconds => Usage.Elapsed.TotalSeconds;
 
     /// <summary>Calls answered (OK or an expected refusal) per second.</summary>
@@ -263,6 +266,7 @@ public static class LoadRunner
     {
         var errors = new ErrorLog();
         var recorder = new Recorder();
+        var worst = new long[(int)Math.Ceiling(duration.TotalSeconds * 2) + 1];
         var start = Ticks.Now;
         var measureFrom = start + Ticks.From(warmup);
         var measureTo = measureFrom + Ticks.From(duration);
@@ -293,6 +297,8 @@ public static class LoadRunner
                 lock (recorder)
                 {
                     recorder.Add(outcome, answered - due);
+                    var bucket = (int)((due - measureFrom) * 2 / Stopwatch.Frequency);
+                    worst[bucket] = Math.Max(worst[bucket], answered - due);
                 }
             }
 
@@ -349,7 +355,10 @@ public static class LoadRunner
 
         lock (recorder)
         {
-            return new LoadResult(recorder.Ok, recorder.Rejected, recorder.Errors + (inFlight > 0 ? inFlight : 0), new Latencies(recorder.Latencies), usage, errors, skipped);
+            return new LoadResult(recorder.Ok, recorder.Rejected, recorder.Errors + (inFlight > 0 ? inFlight : 0), new Latencies(recorder.Latencies), usage, errors, skipped)
+            {
+                WorstPerHalfSecond = worst.Take(worst.Length - 1).Select(Ticks.ToMilliseconds).ToArray(),
+            };
         }
     }
 }
