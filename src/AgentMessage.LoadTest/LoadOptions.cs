@@ -14,7 +14,8 @@ public sealed record LoadOptions(
     string? MarkdownPath,
     IReadOnlySet<string> Scenarios,
     IReadOnlyList<string> ServerSettings,
-    IReadOnlyDictionary<string, string> ServerEnvironment)
+    IReadOnlyDictionary<string, string> ServerEnvironment,
+    double PacedFraction)
 {
     public const string Usage = """
         dotnet run -c Release --project src/AgentMessage.LoadTest -- [options]
@@ -25,6 +26,7 @@ public sealed record LoadOptions(
           --streams 1000,10000  StreamStatus scenarios: how many concurrent streams each ("0": none)
           --receipt-rounds 10   StreamStatus: messages per scenario, each receiving ACCEPTD then DELIVRD
           --server PATH         AgentMessage.Server.dll to run (default: this build's Release output)
+          --paced 0.8           the open-loop pass runs at this fraction of the closed-loop gRPC throughput
           --markdown FILE       also write the result table to FILE
           --only LIST           run only these scenarios (for profiling): noop, grpc, paced, rest,
                                 idempotent, limited, streams (paced needs grpc)
@@ -44,6 +46,7 @@ public sealed record LoadOptions(
         var callers = 64;
         IReadOnlyList<int> streams = [1_000, 10_000];
         var rounds = 10;
+        var paced = 0.8;
         string? server = null;
         string? markdown = null;
         IReadOnlySet<string> scenarios = AllScenarios;
@@ -86,6 +89,9 @@ public sealed record LoadOptions(
                     case "--receipt-rounds":
                         rounds = int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
                         break;
+                    case "--paced":
+                        paced = double.Parse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+                        break;
                     case "--server":
                         server = Path.GetFullPath(value);
                         break;
@@ -122,7 +128,7 @@ public sealed record LoadOptions(
                 }
             }
 
-            if (duration <= TimeSpan.Zero || warmup < TimeSpan.Zero || callers < 1 || rounds < 1)
+            if (duration <= TimeSpan.Zero || warmup < TimeSpan.Zero || callers < 1 || rounds < 1 || paced is <= 0 or > 1)
             {
                 throw new FormatException("--duration and --callers and --receipt-rounds must be positive, --warmup not negative");
             }
@@ -136,7 +142,7 @@ public sealed record LoadOptions(
 
         server ??= typeof(LoadOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "ServerAssembly").Value!;
-        return new LoadOptions(duration, warmup, callers, streams, rounds, server, markdown, scenarios, serverSettings, serverEnvironment);
+        return new LoadOptions(duration, warmup, callers, streams, rounds, server, markdown, scenarios, serverSettings, serverEnvironment, paced);
     }
 
     public static readonly IReadOnlySet<string> AllScenarios = new HashSet<string>(["noop", "grpc", "paced", "rest", "idempotent", "limited", "streams"], StringComparer.Ordinal);

@@ -297,14 +297,15 @@ public sealed class LoadTestRun : IAsyncDisposable
 
     private async Task<Measured> PacedAsync(Measured closed, CancellationToken ct)
     {
-        var name = "SendMessage gRPC, open loop at 80% of its max";
-        var rate = closed.Result.Rate * 0.8;
+        var name = $"SendMessage gRPC, open loop at {options.PacedFraction:P0} of its max";
+        var rate = closed.Result.Rate * options.PacedFraction;
         Console.WriteLine($"== {name}: {rate:0} calls/s");
         var result = await LoadRunner.OpenLoopAsync(redis, server, rate, options.Warmup, options.Duration, maxInFlight: 4096, (sequence, token) => GrpcSendAsync(0, sequence, token), ct);
         // The same calls as the closed loop's: its MONITOR sample tells what their scripts run inside Redis.
         var measured = new Measured(name, $"paced {rate:0}/s", result, closed.Sample, PerAcceptedSend: true);
         Report(measured, showSample: false, notes: "latency from each call's scheduled start" + (result.Skipped > 0 ? $"; {result.Skipped:N0} calls skipped: fell behind" : string.Empty));
         details.Add($"{name}: worst latency of the calls scheduled in each 500 ms, ms: {string.Join(' ', result.WorstPerHalfSecond.Select(Ms))}");
+        details.Add($"{name}: the pacer started calls late by p50 {Ms(result.StartLag!.Milliseconds(0.5))} ms, p99 {Ms(result.StartLag.Milliseconds(0.99))} ms (included in the latencies)");
         if (result.Skipped > 0)
         {
             details.Add($"{name}: {result.Skipped} scheduled calls skipped (4096 outstanding): the server did not keep up with the schedule");
@@ -361,7 +362,9 @@ public sealed class LoadTestRun : IAsyncDisposable
             "-",
             "-",
             usage,
-            $"{result.BytesPerStream / 1024:0.0} KiB/stream (RSS {Mib(result.RssBefore)} → {Mib(result.RssOpen)} MiB)");
+            $"{result.BytesPerStream / 1024:0.0} KiB/stream (RSS {Mib(result.RssBefore)} → {Mib(result.RssOpen)} MiB); " +
+            $"CPU per delivered event: server {usage.ServerCores * usage.Elapsed.TotalMilliseconds * 1000 / Math.Max(1, result.EventsDelivered):0.0} µs, " +
+            $"tool {usage.ToolCores * usage.Elapsed.TotalMilliseconds * 1000 / Math.Max(1, result.EventsDelivered):0.0} µs");
         rows.Add(row);
         Console.WriteLine($"   receipt→client p50 {Ms(result.ReceiptToClient.Milliseconds(0.5))} p99 {Ms(result.ReceiptToClient.Milliseconds(0.99))} ms over {result.ReceiptToClient.Count:N0} deliveries; " +
             $"all open in {result.OpenTime.TotalSeconds:0.0} s; {row.Notes}; errors {result.Errors.Total}");
@@ -479,7 +482,7 @@ public sealed class LoadTestRun : IAsyncDisposable
         }
     }
 
-    private static IEnumerable<string> Targets(Measured? noop, Measured? grpcSend, Measured? paced, Measured? restSend, Measured? keyed, List<StreamResult> streams)
+    private IEnumerable<string> Targets(Measured? noop, Measured? grpcSend, Measured? paced, Measured? restSend, Measured? keyed, List<StreamResult> streams)
     {
         if (grpcSend is not null && noop is not null)
         {
@@ -489,9 +492,11 @@ public sealed class LoadTestRun : IAsyncDisposable
         if (paced is not null)
         {
             var p99 = paced.Result.Latencies.Milliseconds(0.99);
+            var what = $"p99 under 10 ms at 80% of the max load, measured at {options.PacedFraction:P0} ({paced.Load})" +
+                (Math.Abs(options.PacedFraction - 0.8) < 1e-9 ? string.Empty : " [not the target's 80%: --paced]");
             yield return p99 < 10
-                ? $"MET: p99 at 80% load ({paced.Load}) under 10 ms: {Ms(p99)} ms"
-                : $"MISSED: p99 at 80% load ({paced.Load}) under 10 ms: {Ms(p99)} ms, {Ms(p99 - 10)} ms ({(p99 / 10) - 1:P0}) over";
+                ? $"MET: {what}: {Ms(p99)} ms"
+                : $"MISSED: {what}: {Ms(p99)} ms, {Ms(p99 - 10)} ms ({(p99 / 10) - 1:P0}) over";
         }
 
         if (restSend is not null && grpcSend is not null)

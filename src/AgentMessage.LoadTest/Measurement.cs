@@ -185,6 +185,9 @@ public sealed record LoadResult(long Ok, long Rejected, long Errors, Latencies L
     /// <summary>Open loop only: the worst latency (ms) of the calls scheduled in each 500 ms of the window, in order.</summary>
     public IReadOnlyList<double> WorstPerHalfSecond { get; init; } = [];
 
+    /// <summary>Open loop only: how late calls started against their schedule (the pacer's own lag, included in the latencies).</summary>
+    public Latencies? StartLag { get; init; }
+
     public double Seconds => Usage.Elapsed.TotalSeconds;
 
     /// <summary>Calls answered (OK or an expected refusal) per second.</summary>
@@ -274,8 +277,11 @@ public static class LoadRunner
         var inFlight = 0;
         long skipped = 0;
 
+        var lags = new List<long>(1 << 16);
+
         async Task FireAsync(long sequence, long due)
         {
+            var lag = Ticks.Now - due;
             Outcome outcome;
             try
             {
@@ -297,6 +303,7 @@ public static class LoadRunner
                 lock (recorder)
                 {
                     recorder.Add(outcome, answered - due);
+                    lags.Add(lag);
                     var bucket = (int)((due - measureFrom) * 2 / Stopwatch.Frequency);
                     worst[bucket] = Math.Max(worst[bucket], answered - due);
                 }
@@ -305,43 +312,66 @@ public static class LoadRunner
             Interlocked.Decrement(ref inFlight);
         }
 
-        var window = (UsageWindow?)null;
-        long next = 0;
-        while (!cancellationToken.IsCancellationRequested)
+        // The schedule is kept by a thread of its own that sleeps 1 ms at a time (a timer-queue
+        // Task.Delay lags by milliseconds on a busy machine); calls are started from it, and
+        // continue on the thread pool.
+        void Pace()
         {
-            var now = Ticks.Now;
-            if (window is null && now >= measureFrom)
+            long next = 0;
+            while (!cancellationToken.IsCancellationRequested)
             {
-                window = await UsageWindow.BeginAsync(redis, server);
-            }
-
-            if (now >= measureTo)
-            {
-                break;
-            }
-
-            for (var due = start + (long)(next * interval); due <= now && due < measureTo; due = start + (long)(next * interval))
-            {
-                if (Volatile.Read(ref inFlight) >= maxInFlight)
+                var now = Ticks.Now;
+                if (now >= measureTo)
                 {
-                    if (due >= measureFrom)
+                    return;
+                }
+
+                for (var due = start + (long)(next * interval); due <= now && due < measureTo; due = start + (long)(next * interval))
+                {
+                    if (Volatile.Read(ref inFlight) >= maxInFlight)
                     {
-                        skipped++;
+                        if (due >= measureFrom)
+                        {
+                            Interlocked.Increment(ref skipped);
+                        }
                     }
-                }
-                else
-                {
-                    Interlocked.Increment(ref inFlight);
-                    _ = FireAsync(next, due);
+                    else
+                    {
+                        Interlocked.Increment(ref inFlight);
+                        _ = FireAsync(next, due);
+                    }
+
+                    next++;
                 }
 
-                next++;
+                Thread.Sleep(1);
             }
-
-            await Task.Delay(1, cancellationToken);
         }
 
-        var usage = await window!.EndAsync();
+        var paced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pacer = new Thread(() =>
+        {
+            try
+            {
+                Pace();
+                paced.TrySetResult();
+            }
+            catch (Exception exception)
+            {
+                paced.TrySetException(exception);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "open-loop pacer",
+            Priority = ThreadPriority.AboveNormal,
+        };
+        pacer.Start();
+        await Ticks.DelayUntilAsync(measureFrom, cancellationToken);
+        var window = await UsageWindow.BeginAsync(redis, server);
+        await Ticks.DelayUntilAsync(measureTo, cancellationToken);
+        var usage = await window.EndAsync();
+        await paced.Task;
         var drainDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (Volatile.Read(ref inFlight) > 0 && DateTime.UtcNow < drainDeadline)
         {
@@ -358,6 +388,7 @@ public static class LoadRunner
             return new LoadResult(recorder.Ok, recorder.Rejected, recorder.Errors + (inFlight > 0 ? inFlight : 0), new Latencies(recorder.Latencies), usage, errors, skipped)
             {
                 WorstPerHalfSecond = worst.Take(worst.Length - 1).Select(Ticks.ToMilliseconds).ToArray(),
+                StartLag = new Latencies(lags),
             };
         }
     }
