@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Reflection;
+
+namespace AgentMessage.LoadTest;
+
+/// <summary>The command line of the load tool (see <see cref="Usage"/>).</summary>
+public sealed record LoadOptions(
+    TimeSpan Duration,
+    TimeSpan Warmup,
+    int Callers,
+    IReadOnlyList<int> Streams,
+    int ReceiptRounds,
+    string ServerAssembly,
+    string? MarkdownPath,
+    IReadOnlySet<string> Scenarios,
+    IReadOnlyList<string> ServerSettings,
+    IReadOnlyDictionary<string, string> ServerEnvironment,
+    double PacedFraction)
+{
+    public const string Usage = """
+        dotnet run -c Release --project src/AgentMessage.LoadTest -- [options]
+
+          --duration 10s        measured time of each throughput scenario (ms, s or m suffix)
+          --warmup 2s           load before each measurement that is not counted
+          --callers 64          concurrent closed-loop callers of the throughput scenarios
+          --streams 1000,10000  StreamStatus scenarios: how many concurrent streams each ("0": none)
+          --receipt-rounds 10   StreamStatus: messages per scenario, each receiving ACCEPTD then DELIVRD
+          --server PATH         AgentMessage.Server.dll to run (default: this build's Release output)
+          --paced 0.8           the open-loop pass runs at this fraction of the closed-loop gRPC throughput
+          --markdown FILE       also write the result table to FILE
+          --only LIST           run only these scenarios (for profiling): noop, grpc, paced, rest,
+                                idempotent, limited, streams (paced needs grpc)
+          --server-arg KEY=VAL  extra server configuration, e.g. Kestrel:Limits:Http2:MaxStreamsPerConnection=1000
+                                (repeatable; for trying variations)
+          --server-env KEY=VAL  an environment variable for the server, e.g. DOTNET_gcServer=0 (repeatable)
+
+        Starts redis-server and the server on free 127.0.0.1 ports, runs every scenario, prints one
+        table, and stops everything. Exits 1 if any scenario saw an error; never because of speed.
+        """;
+
+    /// <summary>The parsed options, or null after printing why (or the usage for --help).</summary>
+    public static LoadOptions? Parse(string[] args)
+    {
+        var duration = TimeSpan.FromSeconds(10);
+        var warmup = TimeSpan.FromSeconds(2);
+        var callers = 64;
+        IReadOnlyList<int> streams = [1_000, 10_000];
+        var rounds = 10;
+        var paced = 0.8;
+        string? server = null;
+        string? markdown = null;
+        IReadOnlySet<string> scenarios = AllScenarios;
+        var serverSettings = new List<string>();
+        var serverEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            for (var i = 0; i < args.Length; i++)
+            {
+                var name = args[i];
+                if (name is "-h" or "--help")
+                {
+                    Console.WriteLine(Usage);
+                    return null;
+                }
+
+                if (i + 1 >= args.Length)
+                {
+                    throw new FormatException($"{name} needs a value");
+                }
+
+                var value = args[++i];
+                switch (name)
+                {
+                    case "--duration":
+                        duration = ParseDuration(value);
+                        break;
+                    case "--warmup":
+                        warmup = ParseDuration(value);
+                        break;
+                    case "--callers":
+                        callers = int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
+                        break;
+                    case "--streams":
+                        streams = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                            .Select(v => int.Parse(v, NumberStyles.AllowThousands, CultureInfo.InvariantCulture))
+                            .Where(v => v > 0)
+                            .ToList();
+                        break;
+                    case "--receipt-rounds":
+                        rounds = int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
+                        break;
+                    case "--paced":
+                        paced = double.Parse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+                        break;
+                    case "--server":
+                        server = Path.GetFullPath(value);
+                        break;
+                    case "--markdown":
+                        markdown = Path.GetFullPath(value);
+                        break;
+                    case "--only":
+                        scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+                        if (scenarios.Except(AllScenarios).FirstOrDefault() is { } unknown)
+                        {
+                            throw new FormatException($"unknown scenario {unknown}");
+                        }
+
+                        if (scenarios.Contains("paced") && !scenarios.Contains("grpc"))
+                        {
+                            throw new FormatException("paced runs at 80% of what grpc measured: add grpc");
+                        }
+
+                        break;
+                    case "--server-env":
+                        var equals = value.IndexOf('=', StringComparison.Ordinal);
+                        if (equals < 1)
+                        {
+                            throw new FormatException("--server-env needs KEY=VALUE");
+                        }
+
+                        serverEnvironment[value[..equals]] = value[(equals + 1)..];
+                        break;
+                    case "--server-arg":
+                        serverSettings.Add("--" + value.TrimStart('-'));
+                        break;
+                    default:
+                        throw new FormatException($"unknown option {name}");
+                }
+            }
+
+            if (duration <= TimeSpan.Zero || warmup < TimeSpan.Zero || callers < 1 || rounds < 1 || paced is <= 0 or > 1)
+            {
+                throw new FormatException("--duration and --callers and --receipt-rounds must be positive, --warmup not negative");
+            }
+        }
+        catch (FormatException exception)
+        {
+            Console.Error.WriteLine(exception.Message);
+            Console.Error.WriteLine(Usage);
+            return null;
+        }
+
+        server ??= typeof(LoadOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "ServerAssembly").Value!;
+        return new LoadOptions(duration, warmup, callers, streams, rounds, server, markdown, scenarios, serverSettings, serverEnvironment, paced);
+    }
+
+    public static readonly IReadOnlySet<string> AllScenarios = new HashSet<string>(["noop", "grpc", "paced", "rest", "idempotent", "limited", "streams"], StringComparer.Ordinal);
+
+    public bool Runs(string scenario) => Scenarios.Contains(scenario);
+
+    private static TimeSpan ParseDuration(string value)
+    {
+        static double Number(string text) => double.Parse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+        return value switch
+        {
+            _ when value.EndsWith("ms", StringComparison.Ordinal) => TimeSpan.FromMilliseconds(Number(value[..^2])),
+            _ when value.EndsWith('s') => TimeSpan.FromSeconds(Number(value[..^1])),
+            _ when value.EndsWith('m') => TimeSpan.FromMinutes(Number(value[..^1])),
+            _ => TimeSpan.FromSeconds(Number(value)),
+        };
+    }
+}

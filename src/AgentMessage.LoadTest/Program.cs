@@ -1,0 +1,3 @@
+using AgentMessage.LoadTest;
+
+return await LoadTestRun.MainAsync(args);

@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace AgentMessage.LoadTest;
+
+/// <summary>
+/// AgentMessage.Server as its own process (<c>dotnet AgentMessage.Server.dll</c>, Release build), on
+/// Redis, configured entirely on the command line: both listeners on free loopback ports, the
+/// development organization seeded with a fixed key, send limits so high that only the
+/// rate-limit scenario's own organization limit ever refuses a send, a known receipt secret, no
+/// dispatch workers and warning-level logs.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    public const string ApiKey = "am_live_LoadTestKey000000000000000000001";
+    public const string ReceiptSecret = "loadtest-receipt-secret-0123456789";
+
+    private readonly ChildProcess process;
+
+    private ServerProcess(ChildProcess process, Uri restUrl, Uri grpcUrl, IReadOnlyList<string> settings)
+    {
+        this.process = process;
+        RestUrl = restUrl;
+        GrpcUrl = grpcUrl;
+        Settings = settings;
+    }
+
+    public Uri RestUrl { get; }
+
+    public Uri GrpcUrl { get; }
+
+    public int Pid => process.Id;
+
+    public bool HasExited => process.HasExited;
+
+    public string Tail => process.Tail;
+
+    /// <summary>The command-line configuration the server was started with.</summary>
+    public IReadOnlyList<string> Settings { get; }
+
+    public static async Task<ServerProcess> StartAsync(string assembly, string redisConfiguration, IEnumerable<string> extraSettings, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(assembly))
+        {
+            throw new InvalidOperationException($"{assembly} does not exist: build it with `dotnet build -c Release src/AgentMessage.Server`, or pass --server");
+        }
+
+        var restUrl = new Uri($"http://127.0.0.1:{ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture)}");
+        var grpcUrl = new Uri($"http://127.0.0.1:{ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture)}");
+        string[] settings =
+        [
+            $"--Kestrel:Endpoints:Rest:Url={restUrl}",
+            "--Kestrel:Endpoints:Rest:Protocols=Http1",
+            $"--Kestrel:Endpoints:Grpc:Url={grpcUrl}",
+            "--Kestrel:Endpoints:Grpc:Protocols=Http2",
+            $"--AgentMessage:Redis:Configuration={redisConfiguration}",
+            "--AgentMessage:Redis:LocalCacheTtl=00:00:02",
+            "--AgentMessage:Dev:Seed=true",
+            $"--AgentMessage:Dev:ApiKey={ApiKey}",
+            "--AgentMessage:RateLimits:Send:Burst=1000000000",
+            "--AgentMessage:RateLimits:Send:PerSecond=1000000000",
+            $"--AgentMessage:Carrier:ReceiptSecret={ReceiptSecret}",
+            "--AgentMessage:Delivery:Workers=0",
+            "--Logging:LogLevel:Default=Warning",
+            .. extraSettings,
+        ];
+
+        // Run from its own folder: the content root (appsettings.json) is the working directory.
+        var child = ChildProcess.Start("AgentMessage.Server", DotnetHost(), [assembly, .. settings], Path.GetDirectoryName(assembly)!, environment);
+        var server = new ServerProcess(child, restUrl, grpcUrl, settings);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = restUrl, Timeout = TimeSpan.FromSeconds(2) };
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (true)
+            {
+                if (child.HasExited)
+                {
+                    throw new InvalidOperationException($"the server exited before it was ready:\n{child.Tail}");
+                }
+
+                try
+                {
+                    using var response = await http.GetAsync("/readyz", cancellationToken);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return server;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+                catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                }
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new InvalidOperationException($"the server was not ready within 60 s:\n{child.Tail}");
+                }
+
+                await Task.Delay(100, cancellationToken);
+            }
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    public ValueTask DisposeAsync() => process.DisposeAsync();
+
+    /// <summary>The dotnet host this tool runs on (so the server runs on the same runtime).</summary>
+    private static string DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath))
+        {
+            return hostPath;
+        }
+
+        // .../shared/Microsoft.NETCore.App/10.0.x/ -> ... /dotnet
+        var root = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        var candidate = Path.Combine(root, "dotnet");
+        return File.Exists(candidate) ? candidate : "dotnet";
+    }
+}
