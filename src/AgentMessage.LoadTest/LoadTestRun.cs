@@ -1,3 +1,4 @@
+using Organization = AgentMessage.Server.Organizations.Organization;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
