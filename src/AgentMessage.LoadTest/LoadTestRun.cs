@@ -188,13 +188,57 @@ public sealed class LoadTestRun : IAsyncDisposable
         await CheckServerAsync(ct);
         await WarmUpAsync(ct);
 
-        var noop = options.Runs("noop") ? await ClosedAsync("no-op unary gRPC (grpc.health.v1 Check)", NoopAsync, perAcceptedSend: false, ct) : null;
-        var grpcSend = options.Runs("grpc") ? await ClosedAsync("SendMessage gRPC (HTTP/2, one connection)", GrpcSendAsync, perAcceptedSend: true, ct) : null;
-        var paced = options.Runs("paced") ? await PacedAsync(grpcSend!, ct) : null;
-        var restSend = options.Runs("rest") ? await ClosedAsync("SendMessage REST (HTTP/1.1 keep-alive)", RestSendAsync, perAcceptedSend: true, ct) : null;
+        // The scenarios whose throughputs the targets compare run in two halves, in mirrored order
+        // (A B C, C B A), so that a drift of the machine's speed during the run (a shared VM's CPU
+        // varies by tens of percent from minute to minute) weighs on each of them alike.
+        var compared = new List<(string Key, string Name, Func<int, long, CancellationToken, Task<Outcome>> Call, bool PerAcceptedSend)>();
+        if (options.Runs("noop"))
+        {
+            compared.Add(("noop", "no-op unary gRPC (grpc.health.v1 Check)", NoopAsync, false));
+        }
+
+        if (options.Runs("grpc"))
+        {
+            compared.Add(("grpc", "SendMessage gRPC (HTTP/2, one connection)", GrpcSendAsync, true));
+        }
+
+        if (options.Runs("rest"))
+        {
+            compared.Add(("rest", "SendMessage REST (HTTP/1.1 keep-alive)", RestSendAsync, true));
+        }
+
         if (options.Runs("rest-h2"))
         {
-            await ClosedAsync("SendMessage REST over HTTP/2 (variation, one connection)", (caller, sequence, token) => RestSendAsync(restOverHttp2, token), perAcceptedSend: true, ct);
+            compared.Add(("rest-h2", "SendMessage REST over HTTP/2 (variation, one connection)", (caller, sequence, token) => RestSendAsync(restOverHttp2, token), true));
+        }
+
+        var half = options.Duration / 2;
+        var firstHalves = new Dictionary<string, LoadResult>(StringComparer.Ordinal);
+        var measured = new Dictionary<string, Measured>(StringComparer.Ordinal);
+        foreach (var (key, name, call, _) in compared)
+        {
+            Console.WriteLine($"== {name}: {options.Callers} callers, first half ({half.TotalSeconds:0.#} s)");
+            firstHalves[key] = await LoadRunner.ClosedLoopAsync(redis, server, options.Callers, options.Warmup, half, call, ct);
+        }
+
+        foreach (var (key, name, call, perAcceptedSend) in Enumerable.Reverse(compared))
+        {
+            Console.WriteLine($"== {name}: {options.Callers} callers, second half ({half.TotalSeconds:0.#} s)");
+            var second = await LoadRunner.ClosedLoopAsync(redis, server, options.Callers, options.Warmup, half, call, ct);
+            var sample = await SampleRoundTripsAsync(call, ct);
+            measured[key] = new Measured(name, $"{options.Callers} callers", LoadResult.Combine(firstHalves[key], second), sample, perAcceptedSend);
+        }
+
+        var noop = measured.GetValueOrDefault("noop");
+        var grpcSend = measured.GetValueOrDefault("grpc");
+        var restSend = measured.GetValueOrDefault("rest");
+        var paced = options.Runs("paced") ? await PacedAsync(grpcSend!, ct) : null;
+        foreach (var key in new[] { "noop", "grpc", "paced", "rest", "rest-h2" })
+        {
+            if ((key == "paced" ? paced : measured.GetValueOrDefault(key)) is { } result)
+            {
+                Report(result, showSample: key != "paced", notes: key == "paced" ? PacedNotes(result.Result) : string.Empty);
+            }
         }
 
         var keyed = options.Runs("idempotent") ? await ClosedAsync("SendMessage gRPC + Idempotency-Key", IdempotentSendAsync, perAcceptedSend: true, ct) : null;
@@ -325,7 +369,6 @@ public sealed class LoadTestRun : IAsyncDisposable
         var result = await LoadRunner.OpenLoopAsync(redis, server, rate, options.Warmup, options.Duration, maxInFlight: 4096, (sequence, token) => GrpcSendAsync(0, sequence, token), ct);
         // The same calls as the closed loop's: its MONITOR sample tells what their scripts run inside Redis.
         var measured = new Measured(name, $"paced {rate:0}/s", result, closed.Sample, PerAcceptedSend: true);
-        Report(measured, showSample: false, notes: "latency from each call's scheduled start" + (result.Skipped > 0 ? $"; {result.Skipped:N0} calls skipped: fell behind" : string.Empty));
         details.Add($"{name}: worst latency of the calls scheduled in each 500 ms, ms: {string.Join(' ', result.WorstPerHalfSecond.Select(Ms))}");
         details.Add($"{name}: the pacer started calls late by p50 {Ms(result.StartLag!.Milliseconds(0.5))} ms, p99 {Ms(result.StartLag.Milliseconds(0.99))} ms (included in the latencies)");
         if (result.Skipped > 0)
@@ -335,6 +378,9 @@ public sealed class LoadTestRun : IAsyncDisposable
 
         return measured;
     }
+
+    private static string PacedNotes(LoadResult result) =>
+        "latency from each call's scheduled start" + (result.Skipped > 0 ? $"; {result.Skipped:N0} calls skipped: fell behind" : string.Empty);
 
     private async Task<Measured> RateLimitedAsync(CancellationToken ct)
     {
@@ -485,6 +531,7 @@ public sealed class LoadTestRun : IAsyncDisposable
         }
 
         output.AppendLine();
+        output.AppendLine($"The no-op, gRPC and REST rows are each two {(options.Duration / 2).TotalSeconds:0.#} s windows run in mirrored order (A B C C B A), so that the machine's drift weighs on them alike; the others one {options.Duration.TotalSeconds:0.#} s window, after a {options.Warmup.TotalSeconds:0.#} s warm-up each.");
         output.AppendLine("op = accepted send for the SendMessage rows, call for the others. CPU in cores (CPU seconds per second; the machine has " +
             $"{Environment.ProcessorCount}); other CPU: what the rest of the machine used meanwhile (/proc/stat), i.e. disturbance. cmds: every command Redis executed (scripts' included), INFO commandstats over the measured window; round trips: the commands the server sent, as script runs + other commands (cache refills, PING), i.e. cmds less those run inside scripts (per script run, counted with MONITOR over {SampleCalls} sequential calls after the window).");
         output.AppendLine();
