@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -117,8 +118,9 @@ public sealed class LoadTestRun : IAsyncDisposable
         {
             Console.WriteLine(Machine.Describe());
             var busyBefore = ProcFs.MachineBusy();
+            var ownBefore = Process.GetCurrentProcess().TotalProcessorTime;
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
-            var othersCores = (ProcFs.MachineBusy() - busyBefore).TotalSeconds;
+            var othersCores = Math.Max(0, (ProcFs.MachineBusy() - busyBefore - (Process.GetCurrentProcess().TotalProcessorTime - ownBefore)).TotalSeconds);
             Console.WriteLine($"before the run, other processes used {othersCores:0.00} of {Environment.ProcessorCount} cores" +
                 (othersCores > 0.2 ? ": the machine is not idle, the figures will be disturbed (see the other CPU column)" : string.Empty));
             Console.WriteLine();
