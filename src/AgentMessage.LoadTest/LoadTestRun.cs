@@ -240,6 +240,10 @@ public sealed class LoadTestRun : IAsyncDisposable
             if ((key == "paced" ? paced : measured.GetValueOrDefault(key)) is { } result)
             {
                 Report(result, showSample: key != "paced", notes: key == "paced" ? PacedNotes(result.Result) : string.Empty);
+                if (key == "paced")
+                {
+                    ReportPacing(result);
+                }
             }
         }
 
@@ -371,14 +375,19 @@ public sealed class LoadTestRun : IAsyncDisposable
         var result = await LoadRunner.OpenLoopAsync(redis, server, rate, options.Warmup, options.Duration, maxInFlight: 4096, (sequence, token) => GrpcSendAsync(0, sequence, token), ct);
         // The same calls as the closed loop's: its MONITOR sample tells what their scripts run inside Redis.
         var measured = new Measured(name, $"paced {rate:0}/s", result, closed.Sample, PerAcceptedSend: true);
+        return measured;
+    }
+
+    /// <summary>What the open loop saw over time, and how late its pacer was.</summary>
+    private void ReportPacing(Measured paced)
+    {
+        var (name, result) = (paced.Name, paced.Result);
         details.Add($"{name}: worst latency of the calls scheduled in each 500 ms, ms: {string.Join(' ', result.WorstPerHalfSecond.Select(Ms))}");
         details.Add($"{name}: the pacer started calls late by p50 {Ms(result.StartLag!.Milliseconds(0.5))} ms, p99 {Ms(result.StartLag.Milliseconds(0.99))} ms (included in the latencies)");
         if (result.Skipped > 0)
         {
             details.Add($"{name}: {result.Skipped} scheduled calls skipped (4096 outstanding): the server did not keep up with the schedule");
         }
-
-        return measured;
     }
 
     private static string PacedNotes(LoadResult result) =>
