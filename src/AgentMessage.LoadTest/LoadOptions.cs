@@ -29,7 +29,8 @@ public sealed record LoadOptions(
           --paced 0.8           the open-loop pass runs at this fraction of the closed-loop gRPC throughput
           --markdown FILE       also write the result table to FILE
           --only LIST           run only these scenarios (for profiling): noop, grpc, paced, rest,
-                                idempotent, limited, streams (paced needs grpc)
+                                idempotent, limited, streams (paced needs grpc); and rest-h2, a
+                                variation run only when named: REST over HTTP/2
           --server-arg KEY=VAL  extra server configuration, e.g. Kestrel:Limits:Http2:MaxStreamsPerConnection=1000
                                 (repeatable; for trying variations)
           --server-env KEY=VAL  an environment variable for the server, e.g. DOTNET_gcServer=0 (repeatable)
@@ -49,7 +50,7 @@ public sealed record LoadOptions(
         var paced = 0.8;
         string? server = null;
         string? markdown = null;
-        IReadOnlySet<string> scenarios = AllScenarios;
+        IReadOnlySet<string> scenarios = DefaultScenarios;
         var serverSettings = new List<string>();
         var serverEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
         try
@@ -145,9 +146,12 @@ public sealed record LoadOptions(
         return new LoadOptions(duration, warmup, callers, streams, rounds, server, markdown, scenarios, serverSettings, serverEnvironment, paced);
     }
 
-    public static readonly IReadOnlySet<string> AllScenarios = new HashSet<string>(["noop", "grpc", "paced", "rest", "idempotent", "limited", "streams"], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> AllScenarios = new HashSet<string>(["noop", "grpc", "paced", "rest", "rest-h2", "idempotent", "limited", "streams"], StringComparer.Ordinal);
 
     public bool Runs(string scenario) => Scenarios.Contains(scenario);
+
+    /// <summary>Every scenario but the variations, which run only when --only names them.</summary>
+    private static readonly IReadOnlySet<string> DefaultScenarios = AllScenarios.Where(s => s != "rest-h2").ToHashSet(StringComparer.Ordinal);
 
     private static TimeSpan ParseDuration(string value)
     {

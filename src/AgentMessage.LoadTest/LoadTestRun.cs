@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Organization = AgentMessage.Server.Organizations.Organization;
 using System.Globalization;
 using System.Net;
@@ -34,6 +35,7 @@ public sealed class LoadTestRun : IAsyncDisposable
     private readonly ServerProcess server;
     private readonly GrpcChannel channel;
     private readonly HttpClient rest;
+    private readonly HttpClient restOverHttp2;
     private readonly MessagingService.MessagingServiceClient messaging;
     private readonly Health.HealthClient health;
     private readonly Metadata auth = new() { { "authorization", $"Bearer {ServerProcess.ApiKey}" } };
@@ -69,6 +71,17 @@ public sealed class LoadTestRun : IAsyncDisposable
             Timeout = TimeSpan.FromSeconds(60),
         };
         rest.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ServerProcess.ApiKey);
+
+        // The same REST calls over cleartext HTTP/2 to the gRPC listener (which answers REST paths
+        // too), multiplexed on one connection: a variation that separates HTTP/1.1's cost from JSON's.
+        restOverHttp2 = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan, UseCookies = false })
+        {
+            BaseAddress = server.GrpcUrl,
+            Timeout = TimeSpan.FromSeconds(60),
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        restOverHttp2.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ServerProcess.ApiKey);
     }
 
     /// <summary>Exit code: 0, or 1 when a scenario saw errors, 2 when the run could not be made, 130 on Ctrl-C.</summary>
@@ -106,8 +119,9 @@ public sealed class LoadTestRun : IAsyncDisposable
         {
             Console.WriteLine(Machine.Describe());
             var busyBefore = ProcFs.MachineBusy();
+            var ownBefore = Process.GetCurrentProcess().TotalProcessorTime;
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
-            var othersCores = (ProcFs.MachineBusy() - busyBefore).TotalSeconds;
+            var othersCores = Math.Max(0, (ProcFs.MachineBusy() - busyBefore - (Process.GetCurrentProcess().TotalProcessorTime - ownBefore)).TotalSeconds);
             Console.WriteLine($"before the run, other processes used {othersCores:0.00} of {Environment.ProcessorCount} cores" +
                 (othersCores > 0.2 ? ": the machine is not idle, the figures will be disturbed (see the other CPU column)" : string.Empty));
             Console.WriteLine();
@@ -161,6 +175,7 @@ public sealed class LoadTestRun : IAsyncDisposable
     {
         channel.Dispose();
         rest.Dispose();
+        restOverHttp2.Dispose();
         await Task.CompletedTask;
     }
 
@@ -176,10 +191,63 @@ public sealed class LoadTestRun : IAsyncDisposable
         await CheckServerAsync(ct);
         await WarmUpAsync(ct);
 
-        var noop = options.Runs("noop") ? await ClosedAsync("no-op unary gRPC (grpc.health.v1 Check)", NoopAsync, perAcceptedSend: false, ct) : null;
-        var grpcSend = options.Runs("grpc") ? await ClosedAsync("SendMessage gRPC (HTTP/2, one connection)", GrpcSendAsync, perAcceptedSend: true, ct) : null;
+        // The scenarios whose throughputs the targets compare run in two halves, in mirrored order
+        // (A B C, C B A), so that a drift of the machine's speed during the run (a shared VM's CPU
+        // varies by tens of percent from minute to minute) weighs on each of them alike.
+        var compared = new List<(string Key, string Name, Func<int, long, CancellationToken, Task<Outcome>> Call, bool PerAcceptedSend)>();
+        if (options.Runs("noop"))
+        {
+            compared.Add(("noop", "no-op unary gRPC (grpc.health.v1 Check)", NoopAsync, false));
+        }
+
+        if (options.Runs("grpc"))
+        {
+            compared.Add(("grpc", "SendMessage gRPC (HTTP/2, one connection)", GrpcSendAsync, true));
+        }
+
+        if (options.Runs("rest"))
+        {
+            compared.Add(("rest", "SendMessage REST (HTTP/1.1 keep-alive)", RestSendAsync, true));
+        }
+
+        if (options.Runs("rest-h2"))
+        {
+            compared.Add(("rest-h2", "SendMessage REST over HTTP/2 (variation, one connection)", (caller, sequence, token) => RestSendAsync(restOverHttp2, token), true));
+        }
+
+        var half = options.Duration / 2;
+        var firstHalves = new Dictionary<string, LoadResult>(StringComparer.Ordinal);
+        var measured = new Dictionary<string, Measured>(StringComparer.Ordinal);
+        foreach (var (key, name, call, _) in compared)
+        {
+            Console.WriteLine($"== {name}: {options.Callers} callers, first half ({half.TotalSeconds:0.#} s)");
+            firstHalves[key] = await LoadRunner.ClosedLoopAsync(redis, server, options.Callers, options.Warmup, half, call, ct);
+        }
+
+        foreach (var (key, name, call, perAcceptedSend) in Enumerable.Reverse(compared))
+        {
+            Console.WriteLine($"== {name}: {options.Callers} callers, second half ({half.TotalSeconds:0.#} s)");
+            var second = await LoadRunner.ClosedLoopAsync(redis, server, options.Callers, options.Warmup, half, call, ct);
+            var sample = await SampleRoundTripsAsync(call, ct);
+            measured[key] = new Measured(name, $"{options.Callers} callers", LoadResult.Combine(firstHalves[key], second), sample, perAcceptedSend);
+        }
+
+        var noop = measured.GetValueOrDefault("noop");
+        var grpcSend = measured.GetValueOrDefault("grpc");
+        var restSend = measured.GetValueOrDefault("rest");
         var paced = options.Runs("paced") ? await PacedAsync(grpcSend!, ct) : null;
-        var restSend = options.Runs("rest") ? await ClosedAsync("SendMessage REST (HTTP/1.1 keep-alive)", RestSendAsync, perAcceptedSend: true, ct) : null;
+        foreach (var key in new[] { "noop", "grpc", "paced", "rest", "rest-h2" })
+        {
+            if ((key == "paced" ? paced : measured.GetValueOrDefault(key)) is { } result)
+            {
+                Report(result, showSample: key != "paced", notes: key == "paced" ? PacedNotes(result.Result) : string.Empty);
+                if (key == "paced")
+                {
+                    ReportPacing(result);
+                }
+            }
+        }
+
         var keyed = options.Runs("idempotent") ? await ClosedAsync("SendMessage gRPC + Idempotency-Key", IdempotentSendAsync, perAcceptedSend: true, ct) : null;
         if (options.Runs("limited"))
         {
@@ -245,13 +313,17 @@ public sealed class LoadTestRun : IAsyncDisposable
         return answer.Message.Status == MessageStatus.Queued ? Outcome.Ok : Outcome.Error;
     }
 
-    private async Task<Outcome> RestSendAsync(int caller, long sequence, CancellationToken ct)
+    private Task<Outcome> RestSendAsync(int caller, long sequence, CancellationToken ct) => RestSendAsync(rest, ct);
+
+    private static async Task<Outcome> RestSendAsync(HttpClient client, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")
         {
+            Version = client.DefaultRequestVersion,
+            VersionPolicy = client.DefaultVersionPolicy,
             Content = new ByteArrayContent(Encoding.UTF8.GetBytes(SendBody)) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
         };
-        using var response = await rest.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
         var body = await response.Content.ReadAsStringAsync(ct);
         if (response.StatusCode == HttpStatusCode.Accepted && body.Contains("\"status\":\"queued\"", StringComparison.Ordinal))
         {
@@ -298,22 +370,29 @@ public sealed class LoadTestRun : IAsyncDisposable
 
     private async Task<Measured> PacedAsync(Measured closed, CancellationToken ct)
     {
-        var name = $"SendMessage gRPC, open loop at {options.PacedFraction:P0} of its max";
+        var name = $"SendMessage gRPC, open loop at {Pct(options.PacedFraction)} of its max";
         var rate = closed.Result.Rate * options.PacedFraction;
         Console.WriteLine($"== {name}: {rate:0} calls/s");
         var result = await LoadRunner.OpenLoopAsync(redis, server, rate, options.Warmup, options.Duration, maxInFlight: 4096, (sequence, token) => GrpcSendAsync(0, sequence, token), ct);
         // The same calls as the closed loop's: its MONITOR sample tells what their scripts run inside Redis.
         var measured = new Measured(name, $"paced {rate:0}/s", result, closed.Sample, PerAcceptedSend: true);
-        Report(measured, showSample: false, notes: "latency from each call's scheduled start" + (result.Skipped > 0 ? $"; {result.Skipped:N0} calls skipped: fell behind" : string.Empty));
+        return measured;
+    }
+
+    /// <summary>What the open loop saw over time, and how late its pacer was.</summary>
+    private void ReportPacing(Measured paced)
+    {
+        var (name, result) = (paced.Name, paced.Result);
         details.Add($"{name}: worst latency of the calls scheduled in each 500 ms, ms: {string.Join(' ', result.WorstPerHalfSecond.Select(Ms))}");
         details.Add($"{name}: the pacer started calls late by p50 {Ms(result.StartLag!.Milliseconds(0.5))} ms, p99 {Ms(result.StartLag.Milliseconds(0.99))} ms (included in the latencies)");
         if (result.Skipped > 0)
         {
             details.Add($"{name}: {result.Skipped} scheduled calls skipped (4096 outstanding): the server did not keep up with the schedule");
         }
-
-        return measured;
     }
+
+    private static string PacedNotes(LoadResult result) =>
+        "latency from each call's scheduled start" + (result.Skipped > 0 ? $"; {result.Skipped:N0} calls skipped: fell behind" : string.Empty);
 
     private async Task<Measured> RateLimitedAsync(CancellationToken ct)
     {
@@ -464,6 +543,7 @@ public sealed class LoadTestRun : IAsyncDisposable
         }
 
         output.AppendLine();
+        output.AppendLine($"The no-op, gRPC and REST rows are each two {(options.Duration / 2).TotalSeconds:0.#} s windows run in mirrored order (A B C C B A), so that the machine's drift weighs on them alike; the others one {options.Duration.TotalSeconds:0.#} s window, after a {options.Warmup.TotalSeconds:0.#} s warm-up each.");
         output.AppendLine("op = accepted send for the SendMessage rows, call for the others. CPU in cores (CPU seconds per second; the machine has " +
             $"{Environment.ProcessorCount}); other CPU: what the rest of the machine used meanwhile (/proc/stat), i.e. disturbance. cmds: every command Redis executed (scripts' included), INFO commandstats over the measured window; round trips: the commands the server sent, as script runs + other commands (cache refills, PING), i.e. cmds less those run inside scripts (per script run, counted with MONITOR over {SampleCalls} sequential calls after the window).");
         output.AppendLine();
@@ -493,11 +573,11 @@ public sealed class LoadTestRun : IAsyncDisposable
         if (paced is not null)
         {
             var p99 = paced.Result.Latencies.Milliseconds(0.99);
-            var what = $"p99 under 10 ms at 80% of the max load, measured at {options.PacedFraction:P0} ({paced.Load})" +
+            var what = $"p99 under 10 ms at 80% of the max load, measured at {Pct(options.PacedFraction)} ({paced.Load})" +
                 (Math.Abs(options.PacedFraction - 0.8) < 1e-9 ? string.Empty : " [not the target's 80%: --paced]");
             yield return p99 < 10
                 ? $"MET: {what}: {Ms(p99)} ms"
-                : $"MISSED: {what}: {Ms(p99)} ms, {Ms(p99 - 10)} ms ({(p99 / 10) - 1:P0}) over";
+                : $"MISSED: {what}: {Ms(p99)} ms, {Ms(p99 - 10)} ms ({Pct((p99 / 10) - 1)}) over";
         }
 
         if (restSend is not null && grpcSend is not null)
@@ -509,9 +589,9 @@ public sealed class LoadTestRun : IAsyncDisposable
         {
             if (send?.RoundTripsPerOp is { } trips)
             {
-                yield return (trips <= 2 ? "MET" : "MISSED") + $": at most 2 Redis round trips per accepted send ({send.Name}): {trips:0.00} " +
-                    $"= {send.ScriptsPerOp:0.00} script runs + {send.OtherRoundTripsPerOp:0.00} other commands (cache refills)" +
-                    (trips <= 2 ? string.Empty : $", {trips - 2:0.00} ({(trips / 2) - 1:P1}) over");
+                yield return (trips <= 2 ? "MET" : "MISSED") + $": at most 2 Redis round trips per accepted send ({send.Name}): {trips:0.000} " +
+                    $"= {send.ScriptsPerOp:0.000} script runs + {send.OtherRoundTripsPerOp:0.000} other commands (cache refills)" +
+                    (trips <= 2 ? string.Empty : $", {trips - 2:0.000} ({Pct((trips / 2) - 1, "0.0")}) over");
             }
         }
 
@@ -526,7 +606,7 @@ public sealed class LoadTestRun : IAsyncDisposable
             var open = target.Errors.Total == 0 ? "all 10,000 open and served" : $"{target.Errors.Total} errors";
             yield return streamP99 < 50
                 ? $"MET: 10,000 concurrent streams ({open}), receipt-to-client p99 under 50 ms: {Ms(streamP99)} ms"
-                : $"MISSED: 10,000 concurrent streams ({open}), receipt-to-client p99 under 50 ms: {Ms(streamP99)} ms, {Ms(streamP99 - 50)} ms ({(streamP99 / 50) - 1:P0}) over";
+                : $"MISSED: 10,000 concurrent streams ({open}), receipt-to-client p99 under 50 ms: {Ms(streamP99)} ms, {Ms(streamP99 - 50)} ms ({Pct((streamP99 / 50) - 1)}) over";
         }
     }
 
@@ -534,11 +614,13 @@ public sealed class LoadTestRun : IAsyncDisposable
     {
         var ratio = value / reference;
         return ratio >= wanted
-            ? $"MET: {what}: {value:N0} vs {reference:N0} {unit} = {ratio:P0}"
-            : $"MISSED: {what}: {value:N0} vs {reference:N0} {unit} = {ratio:P0}, short by {(wanted * reference) - value:N0} {unit} ({wanted - ratio:P0} points)";
+            ? $"MET: {what}: {value:N0} vs {reference:N0} {unit} = {Pct(ratio)}"
+            : $"MISSED: {what}: {value:N0} vs {reference:N0} {unit} = {Pct(ratio)}, short by {(wanted * reference) - value:N0} {unit} ({(wanted - ratio) * 100:0} points)";
     }
 
     private static string Ms(double milliseconds) => double.IsNaN(milliseconds) ? "-" : milliseconds.ToString(milliseconds < 10 ? "0.00" : "0.0", CultureInfo.InvariantCulture);
+
+    private static string Pct(double fraction, string format = "0") => (fraction * 100).ToString(format, CultureInfo.InvariantCulture) + "%";
 
     private static string Mib(long bytes) => (bytes / 1024.0 / 1024.0).ToString("0", CultureInfo.InvariantCulture);
 

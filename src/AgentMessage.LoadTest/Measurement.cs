@@ -26,6 +26,9 @@ public sealed class Latencies
 
     public int Count => sorted.Length;
 
+    /// <summary>Both sets of samples as one.</summary>
+    public static Latencies Merge(Latencies a, Latencies b) => new(a.sorted.Concat(b.sorted));
+
     /// <summary>The nearest-rank percentile in milliseconds (NaN when there are no samples).</summary>
     public double Milliseconds(double quantile)
     {
@@ -65,6 +68,17 @@ public sealed class ErrorLog
     public long Total => counts.Values.Sum();
 
     public void Add(string description) => counts.AddOrUpdate(description, 1, (_, n) => n + 1);
+
+    public static ErrorLog Merge(ErrorLog a, ErrorLog b)
+    {
+        var merged = new ErrorLog();
+        foreach (var (description, count) in a.counts.Concat(b.counts))
+        {
+            merged.counts.AddOrUpdate(description, count, (_, n) => n + count);
+        }
+
+        return merged;
+    }
 
     public void Add(Exception exception) => Add(exception switch
     {
@@ -121,6 +135,23 @@ public sealed record ResourceUsage(
     public double OtherCores => Math.Max(0, MachineCores - ServerCores - RedisCores - ToolCores);
 
     public long TotalRedisCommands => RedisCommands.Where(c => c.Key != "info").Sum(c => c.Value);
+
+    /// <summary>Two windows as one: times and commands added, CPU averaged over the time, the higher peak.</summary>
+    public static ResourceUsage Combine(ResourceUsage a, ResourceUsage b)
+    {
+        var elapsed = a.Elapsed + b.Elapsed;
+        double Average(Func<ResourceUsage, double> cores) => ((cores(a) * a.Elapsed.TotalSeconds) + (cores(b) * b.Elapsed.TotalSeconds)) / elapsed.TotalSeconds;
+        var commands = a.RedisCommands.Concat(b.RedisCommands).GroupBy(c => c.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Sum(c => c.Value), StringComparer.Ordinal);
+        return new ResourceUsage(
+            elapsed,
+            Average(u => u.ServerCores),
+            Average(u => u.RedisCores),
+            Average(u => u.ToolCores),
+            Average(u => u.MachineCores),
+            Math.Max(a.ServerPeakRss, b.ServerPeakRss),
+            commands);
+    }
 
     public string DescribeCommands(double per) =>
         string.Join(", ", RedisCommands.Where(c => c.Key != "info" && c.Value > 0).OrderByDescending(c => c.Value)
@@ -196,6 +227,16 @@ public sealed record LoadResult(long Ok, long Rejected, long Errors, Latencies L
     public double OkRate => Ok / Seconds;
 
     public double RejectedRate => Rejected / Seconds;
+
+    /// <summary>Two closed-loop windows of the same calls as one.</summary>
+    public static LoadResult Combine(LoadResult a, LoadResult b) => new(
+        a.Ok + b.Ok,
+        a.Rejected + b.Rejected,
+        a.Errors + b.Errors,
+        Latencies.Merge(a.Latencies, b.Latencies),
+        ResourceUsage.Combine(a.Usage, b.Usage),
+        ErrorLog.Merge(a.ErrorLog, b.ErrorLog),
+        a.Skipped + b.Skipped);
 }
 
 /// <summary>The two load shapes: closed loop (N callers, each calls again once answered) and open
