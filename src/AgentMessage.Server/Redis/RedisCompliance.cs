@@ -86,7 +86,7 @@ public sealed class RedisLineTypeRegistry(RedisGate redis) : ILineTypeRegistry
 public sealed class CachedConsentRegistry(RedisConsentRegistry inner, LocalCache cache) : IConsentRegistry
 {
     public ValueTask<bool> HasConsentAsync(string organizationId, string number, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync(("consent", organizationId, number), () => inner.HasConsentAsync(organizationId, number, cancellationToken));
+        cache.GetOrLoadAsync(("consent", organizationId, number), token => inner.HasConsentAsync(organizationId, number, token), cancellationToken);
 
     public async ValueTask RecordAsync(string organizationId, ConsentRecord consent, CancellationToken cancellationToken)
     {
@@ -112,7 +112,7 @@ public sealed class CachedConsentRegistry(RedisConsentRegistry inner, LocalCache
 public sealed class CachedLineTypeRegistry(RedisLineTypeRegistry inner, LocalCache cache) : ILineTypeRegistry
 {
     public ValueTask<LineTypeLookup?> GetAsync(string organizationId, string number, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync(("lookup", organizationId, number), () => inner.GetAsync(organizationId, number, cancellationToken));
+        cache.GetOrLoadAsync(("lookup", organizationId, number), token => inner.GetAsync(organizationId, number, token), cancellationToken);
 
     public async ValueTask RecordAsync(string organizationId, LineTypeLookup lookup, CancellationToken cancellationToken)
     {

@@ -79,7 +79,7 @@ public sealed class RedisNumberRegistry(RedisGate redis) : INumberRegistry
 public sealed class CachedNumberRegistry(RedisNumberRegistry inner, LocalCache cache) : INumberRegistry
 {
     public ValueTask<bool> IsOwnedAsync(string organizationId, string number, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync(("number", organizationId, number), () => inner.IsOwnedAsync(organizationId, number, cancellationToken));
+        cache.GetOrLoadAsync(("number", organizationId, number), token => inner.IsOwnedAsync(organizationId, number, token), cancellationToken);
 
     public async ValueTask AddAsync(string organizationId, string number, CancellationToken cancellationToken)
     {
@@ -101,7 +101,7 @@ public sealed class CachedNumberRegistry(RedisNumberRegistry inner, LocalCache c
     }
 
     public ValueTask<OwnedNumberRecord?> GetAsync(string organizationId, string number, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync(("owned-number", organizationId, number), () => inner.GetAsync(organizationId, number, cancellationToken));
+        cache.GetOrLoadAsync(("owned-number", organizationId, number), token => inner.GetAsync(organizationId, number, token), cancellationToken);
 
     /// <summary>Operator listings read Redis itself, never the cache.</summary>
     public ValueTask<IReadOnlyList<OwnedNumberRecord>> ListAsync(string organizationId, CancellationToken cancellationToken) =>
