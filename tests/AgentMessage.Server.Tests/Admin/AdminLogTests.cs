@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using AgentMessage.Server.Access;
 using AgentMessage.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,28 +30,6 @@ public sealed class AdminLogTests
         foreach (var secret in new[] { key, newKey, ApiKeyFormat.Hash(key), ApiKeyFormat.Hash(newKey), Operator.Token })
         {
             Assert.DoesNotContain(secret, log, StringComparison.Ordinal);
-        }
-    }
-
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(CapturingLoggerProvider owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                owner.Lines.Enqueue($"{formatter(state, exception)} {exception}");
         }
     }
 }
