@@ -10,14 +10,15 @@ public interface INumberRegistry
 {
     ValueTask<bool> IsOwnedAsync(string organizationId, string number, CancellationToken cancellationToken);
 
-    /// <summary>Makes the number owned, leaving a pace it already has as it is; the organization
-    /// also becomes the number's owner in <see cref="FindOwnerAsync"/>.</summary>
-    ValueTask AddAsync(string organizationId, string number, CancellationToken cancellationToken);
+    /// <summary>Makes the number owned, leaving a pace it already has as it is. A number has one owner:
+    /// false, and nothing changed, when another organization owns it.</summary>
+    ValueTask<bool> AddAsync(string organizationId, string number, CancellationToken cancellationToken);
 
-    /// <summary>Makes the number owned with exactly this pace (null: the configured pace).</summary>
-    ValueTask PutAsync(string organizationId, OwnedNumberRecord number, CancellationToken cancellationToken);
+    /// <summary>Makes the number owned with exactly this pace (null: the configured pace). False, and
+    /// nothing changed, when another organization owns it.</summary>
+    ValueTask<bool> PutAsync(string organizationId, OwnedNumberRecord number, CancellationToken cancellationToken);
 
-    /// <summary>False when the organization did not own the number.</summary>
+    /// <summary>False when the organization did not own the number. Frees the number for others.</summary>
     ValueTask<bool> RemoveAsync(string organizationId, string number, CancellationToken cancellationToken);
 
     /// <summary>The owned number with its pace, or null when not owned.</summary>
@@ -26,7 +27,7 @@ public interface INumberRegistry
     /// <summary>Every number of the organization, in ordinal order.</summary>
     ValueTask<IReadOnlyList<OwnedNumberRecord>> ListAsync(string organizationId, CancellationToken cancellationToken);
 
-    /// <summary>The organization that last added the number (inbound messages find theirs this way); null when none did.</summary>
+    /// <summary>The organization that owns the number (inbound messages find theirs this way); null when none does.</summary>
     ValueTask<string?> FindOwnerAsync(string number, CancellationToken cancellationToken);
 }
 
@@ -38,22 +39,33 @@ public sealed class InMemoryNumberRegistry : INumberRegistry
     public ValueTask<bool> IsOwnedAsync(string organizationId, string number, CancellationToken cancellationToken) =>
         ValueTask.FromResult(owned.ContainsKey((organizationId, number)));
 
-    public ValueTask AddAsync(string organizationId, string number, CancellationToken cancellationToken)
+    public ValueTask<bool> AddAsync(string organizationId, string number, CancellationToken cancellationToken)
     {
+        if (!Claim(organizationId, number))
+        {
+            return ValueTask.FromResult(false);
+        }
+
         owned.TryAdd((organizationId, number), new OwnedNumberRecord(number));
-        ownerByNumber[number] = organizationId;
-        return ValueTask.CompletedTask;
+        return ValueTask.FromResult(true);
     }
 
     public ValueTask<string?> FindOwnerAsync(string number, CancellationToken cancellationToken) =>
         ValueTask.FromResult(ownerByNumber.GetValueOrDefault(number));
 
-    public ValueTask PutAsync(string organizationId, OwnedNumberRecord number, CancellationToken cancellationToken)
+    public ValueTask<bool> PutAsync(string organizationId, OwnedNumberRecord number, CancellationToken cancellationToken)
     {
+        if (!Claim(organizationId, number.Number))
+        {
+            return ValueTask.FromResult(false);
+        }
+
         owned[(organizationId, number.Number)] = number;
-        ownerByNumber[number.Number] = organizationId;
-        return ValueTask.CompletedTask;
+        return ValueTask.FromResult(true);
     }
+
+    private bool Claim(string organizationId, string number) =>
+        string.Equals(ownerByNumber.GetOrAdd(number, organizationId), organizationId, StringComparison.Ordinal);
 
     public ValueTask<bool> RemoveAsync(string organizationId, string number, CancellationToken cancellationToken)
     {

@@ -88,7 +88,11 @@ public sealed class DevSeed(
     {
         var now = time.GetUtcNow();
         await organizations.PutAsync(new Organization(OrganizationId, "Development"), cancellationToken);
-        await numbers.AddAsync(OrganizationId, SenderNumber, cancellationToken);
+        if (!await numbers.AddAsync(OrganizationId, SenderNumber, cancellationToken))
+        {
+            logger.LogWarning("Development sender {Sender} belongs to another organization; the development organization cannot send from it", SenderNumber);
+        }
+
         await consents.RecordAsync(OrganizationId, new ConsentRecord(ConsentingRecipient, "development seed", now), cancellationToken);
         await consents.RecordAsync(OrganizationId, new ConsentRecord(LandlineRecipient, "development seed", now), cancellationToken);
         foreach (var simulated in CarrierSimulator.TableNumbers)

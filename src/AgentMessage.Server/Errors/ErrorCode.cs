@@ -20,6 +20,7 @@ public sealed record ErrorCode(string Code, int HttpStatus, StatusCode GrpcStatu
     public static readonly ErrorCode IdempotencyInProgress = new("IDEMPOTENCY_IN_PROGRESS", 409, StatusCode.Aborted, "a request with this idempotency key is in progress");
     public static readonly ErrorCode RateLimited = new("RATE_LIMITED", 429, StatusCode.ResourceExhausted, "rate limited");
     public static readonly ErrorCode ConsentRequired = new("CONSENT_REQUIRED", 453, StatusCode.FailedPrecondition, "consent required");
+    public static readonly ErrorCode NumberInUse = new("NUMBER_IN_USE", 409, StatusCode.AlreadyExists, "the number belongs to another organization");
     public static readonly ErrorCode MediaAlreadyUploaded = new("MEDIA_ALREADY_UPLOADED", 409, StatusCode.AlreadyExists, "this upload URL has already been used");
     public static readonly ErrorCode MmsDisabled = new("MMS_DISABLED", 503, StatusCode.Unavailable, "mms subsystem disabled");
     public static readonly ErrorCode Unavailable = new("UNAVAILABLE", 503, StatusCode.Unavailable, "service temporarily unavailable");

@@ -195,7 +195,11 @@ public sealed class OperatorService(
         ThrowIfAny(problems);
         await ExistingAsync(organizationId, cancellationToken);
         var owned = new OwnedNumberRecord(number, pacePerSecond);
-        await numbers.PutAsync(organizationId, owned, cancellationToken);
+        if (!await numbers.PutAsync(organizationId, owned, cancellationToken))
+        {
+            throw new ApiException(ErrorCode.NumberInUse, $"{number} belongs to another organization; remove it there first");
+        }
+
         logger.LogInformation("Operator gave number {Number} to organization {OrganizationId}", number, organizationId);
         return owned;
     }

@@ -7,32 +7,54 @@ namespace AgentMessage.Server.Redis;
 /// <summary>
 /// Owned numbers: the set <c>am:{o:ORG}:numbers</c> (what a send checks) and, beside it in the same
 /// slot, the hash <c>am:{o:ORG}:number-paces</c> of the numbers that have their own pace. Both
-/// change together in one MULTI.
+/// change together in one MULTI. A number has one owner, <c>am:number:{NUMBER}</c>, claimed before the
+/// organization's own keys are written and released after they are cleared, so an interrupted add
+/// leaves at worst a claim its organization can complete or remove.
 /// </summary>
 public sealed class RedisNumberRegistry(RedisGate redis) : INumberRegistry
 {
+    private const string ClaimScript = """
+        local owner = redis.call('GET', KEYS[1])
+        if owner and owner ~= ARGV[1] then return 0 end
+        if not owner then redis.call('SET', KEYS[1], ARGV[1]) end
+        return 1
+        """;
+
+    private const string ReleaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
     public async ValueTask<bool> IsOwnedAsync(string organizationId, string number, CancellationToken cancellationToken) =>
         await redis.RunAsync(db => db.SetContainsAsync(RedisKeys.Numbers(organizationId), number));
 
-    public async ValueTask AddAsync(string organizationId, string number, CancellationToken cancellationToken)
-    {
-        await redis.RunAsync(db => db.SetAddAsync(RedisKeys.Numbers(organizationId), number));
-        await redis.RunAsync(db => db.StringSetAsync(RedisKeys.NumberOwner(number), organizationId));
-    }
+    public async ValueTask<bool> AddAsync(string organizationId, string number, CancellationToken cancellationToken) =>
+        await redis.RunAsync(async db =>
+        {
+            if (!await ClaimAsync(db, organizationId, number))
+            {
+                return false;
+            }
+
+            await db.SetAddAsync(RedisKeys.Numbers(organizationId), number);
+            return true;
+        });
 
     public async ValueTask<string?> FindOwnerAsync(string number, CancellationToken cancellationToken) =>
         await redis.RunAsync(db => db.StringGetAsync(RedisKeys.NumberOwner(number))) is { HasValue: true } owner ? owner.ToString() : null;
 
-    public async ValueTask PutAsync(string organizationId, OwnedNumberRecord number, CancellationToken cancellationToken) =>
+    public async ValueTask<bool> PutAsync(string organizationId, OwnedNumberRecord number, CancellationToken cancellationToken) =>
         await redis.RunAsync(async db =>
         {
+            if (!await ClaimAsync(db, organizationId, number.Number))
+            {
+                return false;
+            }
+
             var transaction = db.CreateTransaction();
             _ = transaction.SetAddAsync(RedisKeys.Numbers(organizationId), number.Number);
             _ = number.PacePerSecond is { } pace
                 ? transaction.HashSetAsync(RedisKeys.NumberPaces(organizationId), number.Number, pace.ToString("R", CultureInfo.InvariantCulture))
                 : transaction.HashDeleteAsync(RedisKeys.NumberPaces(organizationId), number.Number);
             await transaction.ExecuteAsync();
-            await db.StringSetAsync(RedisKeys.NumberOwner(number.Number), organizationId);
+            return true;
         });
 
     public async ValueTask<bool> RemoveAsync(string organizationId, string number, CancellationToken cancellationToken) =>
@@ -43,13 +65,14 @@ public sealed class RedisNumberRegistry(RedisGate redis) : INumberRegistry
             _ = transaction.HashDeleteAsync(RedisKeys.NumberPaces(organizationId), number);
             await transaction.ExecuteAsync();
 
-            // The owner index lives outside the organization's slot; drop it only if it is still ours.
-            await db.ScriptEvaluateAsync(
-                "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-                [RedisKeys.NumberOwner(number)],
-                [organizationId]);
-            return await removed;
+            // The claim lives outside the organization's slot; drop it only if it is still ours. A claim
+            // without the set member (an add interrupted between the two) counts as owned, so it can be removed.
+            var released = (long)await db.ScriptEvaluateAsync(ReleaseScript, [RedisKeys.NumberOwner(number)], [organizationId]);
+            return await removed || released == 1;
         });
+
+    private static async Task<bool> ClaimAsync(IDatabase db, string organizationId, string number) =>
+        (long)await db.ScriptEvaluateAsync(ClaimScript, [RedisKeys.NumberOwner(number)], [organizationId]) == 1;
 
     public async ValueTask<OwnedNumberRecord?> GetAsync(string organizationId, string number, CancellationToken cancellationToken) =>
         await redis.RunAsync(async db =>
@@ -81,16 +104,18 @@ public sealed class CachedNumberRegistry(RedisNumberRegistry inner, LocalCache c
     public ValueTask<bool> IsOwnedAsync(string organizationId, string number, CancellationToken cancellationToken) =>
         cache.GetOrLoadAsync(("number", organizationId, number), token => inner.IsOwnedAsync(organizationId, number, token), cancellationToken);
 
-    public async ValueTask AddAsync(string organizationId, string number, CancellationToken cancellationToken)
+    public async ValueTask<bool> AddAsync(string organizationId, string number, CancellationToken cancellationToken)
     {
-        await inner.AddAsync(organizationId, number, cancellationToken);
+        var claimed = await inner.AddAsync(organizationId, number, cancellationToken);
         Forget(organizationId, number);
+        return claimed;
     }
 
-    public async ValueTask PutAsync(string organizationId, OwnedNumberRecord number, CancellationToken cancellationToken)
+    public async ValueTask<bool> PutAsync(string organizationId, OwnedNumberRecord number, CancellationToken cancellationToken)
     {
-        await inner.PutAsync(organizationId, number, cancellationToken);
+        var claimed = await inner.PutAsync(organizationId, number, cancellationToken);
         Forget(organizationId, number.Number);
+        return claimed;
     }
 
     public async ValueTask<bool> RemoveAsync(string organizationId, string number, CancellationToken cancellationToken)

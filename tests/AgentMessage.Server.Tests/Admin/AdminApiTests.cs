@@ -63,6 +63,30 @@ public sealed class AdminApiTests(AdminServer fixture) : IClassFixture<AdminServ
     }
 
     [Fact]
+    public async Task NumberOfAnotherOrganization_IsRefusedOnBothFaces_UntilRemovedThere()
+    {
+        const string number = "+15556664444";
+        var owner = await server.CreateOrganizationAsync("Owner");
+        var other = await server.CreateOrganizationAsync("Other");
+        await server.AddNumberAsync(owner, number);
+
+        var (refused, refusedBody) = await server.AdminAsync(HttpMethod.Post, $"/v1/admin/organizations/{other}/numbers", $$"""{"number": "{{number}}"}""");
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        AssertJsonEqual(ExpectedError(refused, "NUMBER_IN_USE", $"{number} belongs to another organization; remove it there first"), refusedBody);
+        var grpc = await Assert.ThrowsAsync<RpcException>(async () => await server.Admin().AddNumberAsync(
+            new AddNumberRequest { OrganizationId = other, Number = number }, Operator.Bearer, cancellationToken: Ct));
+        AssertError(grpc, StatusCode.AlreadyExists, "NUMBER_IN_USE", $"{number} belongs to another organization; remove it there first");
+        Assert.Empty((await server.Admin().ListNumbersAsync(new ListNumbersRequest { OrganizationId = other }, Operator.Bearer, cancellationToken: Ct)).Numbers);
+        Assert.Equal(owner, await server.Services.GetRequiredService<INumberRegistry>().FindOwnerAsync(number, Ct));
+
+        // The owner may still change its own number's pace; once it lets go, the other may have it.
+        await server.Admin().AddNumberAsync(new AddNumberRequest { OrganizationId = owner, Number = number, SendPacePerSecond = 2 }, Operator.Bearer, cancellationToken: Ct);
+        await server.Admin().RemoveNumberAsync(new RemoveNumberRequest { OrganizationId = owner, Number = number }, Operator.Bearer, cancellationToken: Ct);
+        await server.AddNumberAsync(other, number);
+        Assert.Equal(other, await server.Services.GetRequiredService<INumberRegistry>().FindOwnerAsync(number, Ct));
+    }
+
+    [Fact]
     public async Task Grpc_OperatorBootstrapsACustomer_ReadOnlyKeyIsPermissionDenied()
     {
         var admin = server.Admin();

@@ -136,4 +136,30 @@ public sealed class AdminRedisTests(RedisFixture redis) : IClassFixture<RedisFix
         Assert.Equal((HttpStatusCode)422, refused.StatusCode);
         Assert.Empty((await b.Admin().ListNumbersAsync(new ListNumbersRequest { OrganizationId = org }, Operator.Bearer, cancellationToken: Ct)).Numbers);
     }
+
+    [Fact]
+    public async Task NumberHasOneOwnerAcrossInstances_AndAnInterruptedClaimCanBeRemoved()
+    {
+        const string number = "+15557775555";
+        await using var instances = await RedisInstances.StartAsync(redis.Server, Operator.Settings(ShortCache));
+        var (a, b) = (instances.A, instances.B);
+        var owner = await a.CreateOrganizationAsync("Owner");
+        var other = await a.CreateOrganizationAsync("Other");
+        await a.AddNumberAsync(owner, number);
+
+        var (refused, refusedBody) = await b.AdminAsync(HttpMethod.Post, $"/v1/admin/organizations/{other}/numbers", $$"""{"number": "{{number}}"}""");
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal("NUMBER_IN_USE", (string)refusedBody["error"]!["code"]!);
+        Assert.Empty((await b.Admin().ListNumbersAsync(new ListNumbersRequest { OrganizationId = other }, Operator.Bearer, cancellationToken: Ct)).Numbers);
+
+        // An add that claimed the number but stopped before the organization's own keys were
+        // written: the number is not usable, but its organization can see it through to removal.
+        const string interrupted = "+15557776666";
+        await redis.Server.CommandAsync("SET", $"am:number:{{{interrupted}}}", owner);
+        var (blocked, _) = await b.AdminAsync(HttpMethod.Post, $"/v1/admin/organizations/{other}/numbers", $$"""{"number": "{{interrupted}}"}""");
+        Assert.Equal(HttpStatusCode.Conflict, blocked.StatusCode);
+        var (removed, _) = await a.AdminAsync(HttpMethod.Delete, $"/v1/admin/organizations/{owner}/numbers/{Uri.EscapeDataString(interrupted)}");
+        Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+        await b.AddNumberAsync(other, interrupted);
+    }
 }

@@ -92,7 +92,7 @@ public sealed class TestServer : IAsyncDisposable
         await Services.GetRequiredService<IOrganizationStore>().PutAsync(new Organization(organizationId, organizationId), ct);
         if (ownedNumber is not null)
         {
-            await Services.GetRequiredService<INumberRegistry>().AddAsync(organizationId, ownedNumber, ct);
+            Assert.True(await Services.GetRequiredService<INumberRegistry>().AddAsync(organizationId, ownedNumber, ct), $"{ownedNumber} belongs to another organization");
         }
 
         if (consentingRecipient is not null)
