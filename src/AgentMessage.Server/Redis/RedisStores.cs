@@ -11,10 +11,14 @@ public sealed class RedisApiKeyStore(RedisGate redis) : IApiKeyStore
     public async ValueTask<ApiKeyRecord?> FindByHashAsync(string hash, CancellationToken cancellationToken) =>
         RedisJson.Deserialize<ApiKeyRecord>(await redis.RunAsync(db => db.StringGetAsync(RedisKeys.ApiKey(hash))));
 
+    /// <summary>The key and the organization's index of keys are in different slots, so they cannot change
+    /// in one transaction. The index is written first: an interruption between the two leaves an index
+    /// entry without a key, which listings skip, never a working key that no listing shows and so no
+    /// operator can revoke.</summary>
     public async ValueTask PutAsync(ApiKeyRecord key, CancellationToken cancellationToken)
     {
-        await redis.RunAsync(db => db.StringSetAsync(RedisKeys.ApiKey(key.Hash), RedisJson.Serialize(key)));
         await redis.RunAsync(db => db.SetAddAsync(RedisKeys.ApiKeysOf(key.OrganizationId), key.Hash));
+        await redis.RunAsync(db => db.StringSetAsync(RedisKeys.ApiKey(key.Hash), RedisJson.Serialize(key)));
     }
 
     /// <summary>The organization's set of key hashes, then each key (each in its own slot, so one GET each, pipelined).</summary>
@@ -32,17 +36,17 @@ public sealed class RedisOrganizationStore(RedisGate redis) : IOrganizationStore
     public async ValueTask<Organization?> GetAsync(string organizationId, CancellationToken cancellationToken) =>
         RedisJson.Deserialize<Organization>(await redis.RunAsync(db => db.StringGetAsync(RedisKeys.Organization(organizationId))));
 
+    /// <summary>Index first, as for keys: an interrupted create leaves an id that listings skip, never an
+    /// organization that no listing shows.</summary>
     public async ValueTask PutAsync(Organization organization, CancellationToken cancellationToken)
     {
-        await redis.RunAsync(db => db.StringSetAsync(RedisKeys.Organization(organization.Id), RedisJson.Serialize(organization)));
         await redis.RunAsync(db => db.SetAddAsync(RedisKeys.Organizations, organization.Id));
+        await redis.RunAsync(db => db.StringSetAsync(RedisKeys.Organization(organization.Id), RedisJson.Serialize(organization)));
     }
 
     public async ValueTask<IReadOnlyList<string>> ListIdsAsync(CancellationToken cancellationToken) =>
         await redis.RunAsync<IReadOnlyList<string>>(async db => [.. (await db.SetMembersAsync(RedisKeys.Organizations)).Select(v => (string)v!)]);
 }
-
-
 
 /// <summary>Media records, each expiring in Redis when the media does.</summary>
 public sealed class RedisMediaCatalog(RedisGate redis, TimeProvider time) : IMediaCatalog
