@@ -33,11 +33,18 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
         LookupServiceReflection.Descriptor,
     ];
 
-    private static readonly FrozenDictionary<string, MethodDescriptor> OwnMethods =
+    /// <summary>Each RPC's access rule, read from its options once: <c>GetOptions()</c> copies the
+    /// options message on every call.</summary>
+    private static readonly FrozenDictionary<string, AccessRule> OwnMethods =
         ServiceFiles
             .SelectMany(file => file.Services)
             .SelectMany(service => service.Methods)
-            .ToFrozenDictionary(method => $"/{method.Service.FullName}/{method.Name}", StringComparer.Ordinal);
+            .ToFrozenDictionary(
+                method => $"/{method.Service.FullName}/{method.Name}",
+                method => new AccessRule(
+                    method.GetOptions()?.GetExtension(AccessExtensions.AdminOnly) == true,
+                    method.GetOptions()?.GetExtension(AccessExtensions.RequiredScope) ?? string.Empty),
+                StringComparer.Ordinal);
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -67,7 +74,7 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
 
     private async Task AdmitAsync(ServerCallContext context, object request)
     {
-        if (!OwnMethods.TryGetValue(context.Method, out var method))
+        if (!OwnMethods.TryGetValue(context.Method, out var rule))
         {
             if (context.Method.StartsWith($"/{OwnPackage}.", StringComparison.Ordinal))
             {
@@ -78,7 +85,7 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
         }
 
         var http = context.GetHttpContext();
-        if (method.GetOptions()?.GetExtension(AccessExtensions.AdminOnly) == true)
+        if (rule.AdminOnly)
         {
             admin.Authenticate(http.Request.Headers.Authorization);
         }
@@ -86,10 +93,9 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
         {
             var caller = await authenticator.AuthenticateAsync(http.Request.Headers.Authorization, context.CancellationToken)
                 ?? throw new ApiException(ErrorCode.Unauthorized);
-            var scope = method.GetOptions()?.GetExtension(AccessExtensions.RequiredScope);
-            if (string.IsNullOrEmpty(scope) || !caller.Scopes.Contains(scope))
+            if (rule.RequiredScope.Length == 0 || !caller.Scopes.Contains(rule.RequiredScope))
             {
-                throw new ApiException(ErrorCode.Forbidden, details: new Dictionary<string, string> { ["scope"] = scope ?? string.Empty });
+                throw new ApiException(ErrorCode.Forbidden, details: new Dictionary<string, string> { ["scope"] = rule.RequiredScope });
             }
 
             http.Features.Set(caller);
@@ -133,6 +139,9 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
         logger.LogError(exception, "Unhandled exception in RPC");
         return new ApiException(ErrorCode.Internal);
     }
+
+    /// <summary>An RPC's <c>admin_only</c> and <c>required_scope</c> options (empty: none stated).</summary>
+    private sealed record AccessRule(bool AdminOnly, string RequiredScope);
 }
 
 /// <summary>Per-call facts the interceptor establishes, for the services.</summary>

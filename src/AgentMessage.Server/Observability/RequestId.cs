@@ -35,7 +35,7 @@ public sealed class RequestEdgeMiddleware(RequestDelegate next, ILogger<RequestE
         context.Response.Headers[RequestId.Header] = id;
         var started = Stopwatch.GetTimestamp();
         var grpc = context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = id });
+        using var scope = logger.BeginScope(new RequestScope(id));
         try
         {
             await next(context);
@@ -54,6 +54,14 @@ public sealed class RequestEdgeMiddleware(RequestDelegate next, ILogger<RequestE
         }
         finally
         {
+            LogAnswer(context, grpc, started, id);
+        }
+    }
+
+    private void LogAnswer(HttpContext context, bool grpc, long started, string id)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
             var grpcStatus = grpc ? context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].ToString() : null;
             logger.LogInformation(
                 "{Protocol} {Method} {Path} answered {Status}{GrpcStatus} in {ElapsedMs:0.0} ms request_id={RequestId}",
@@ -66,4 +74,22 @@ public sealed class RequestEdgeMiddleware(RequestDelegate next, ILogger<RequestE
                 id);
         }
     }
+}
+
+/// <summary>The log scope of one request: its id under "RequestId", for providers that print scopes.</summary>
+internal sealed class RequestScope(string id) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    public int Count => 1;
+
+    public KeyValuePair<string, object?> this[int index] =>
+        index == 0 ? new("RequestId", id) : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+    {
+        yield return this[0];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public override string ToString() => $"RequestId:{id}";
 }

@@ -4,12 +4,35 @@ using Microsoft.Extensions.Logging;
 namespace AgentMessage.Server.Tests.Infrastructure;
 
 /// <summary>Keeps every log line a test server writes, at every level, with the exception's text
-/// appended when there is one, so a test can assert what an operator would read.</summary>
-public sealed class CapturingLoggerProvider : ILoggerProvider
+/// appended when there is one and the scopes' values as <c>[Name=value]</c>, so a test can assert
+/// what an operator would read.</summary>
+public sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
 {
+    private IExternalScopeProvider? scopes;
+
     public ConcurrentQueue<string> Lines { get; } = new();
 
     public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => scopes = scopeProvider;
+
+    private string ScopeText()
+    {
+        var text = new System.Text.StringBuilder();
+        scopes?.ForEachScope(
+            (scope, builder) =>
+            {
+                if (scope is IEnumerable<KeyValuePair<string, object?>> values)
+                {
+                    foreach (var (name, value) in values)
+                    {
+                        builder.Append($" [{name}={value}]");
+                    }
+                }
+            },
+            text);
+        return text.ToString();
+    }
 
     public void Dispose()
     {
@@ -23,6 +46,6 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Lines.Enqueue(exception is null ? formatter(state, exception) : $"{formatter(state, exception)} {exception}");
+            owner.Lines.Enqueue((exception is null ? formatter(state, exception) : $"{formatter(state, exception)} {exception}") + owner.ScopeText());
     }
 }

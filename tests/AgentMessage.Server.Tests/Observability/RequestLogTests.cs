@@ -21,5 +21,6 @@ public sealed class RequestLogTests
         var id = response.Header("X-Request-Id");
         var line = Assert.Single(sink.Lines, l => l.Contains(id, StringComparison.Ordinal));
         Assert.Contains("POST /v1/messages answered 401", line, StringComparison.Ordinal);
+        Assert.EndsWith($"[RequestId={id}]", line, StringComparison.Ordinal);
     }
 }
