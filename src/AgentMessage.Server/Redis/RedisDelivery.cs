@@ -9,7 +9,7 @@ namespace AgentMessage.Server.Redis;
 
 /// <summary>Status changes by script (message hash and event stream together), and the event log as
 /// a capped Redis Stream per organization.</summary>
-public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> options, TimeProvider time) : IMessageStatusStore, IStatusEventLog
+public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> options, IOptions<MessagingOptions> messaging, TimeProvider time) : IMessageStatusStore, IStatusEventLog
 {
     public async ValueTask<StatusEvent?> TransitionAsync(string organizationId, string messageId, DeliveryStatus status, string? errorCode, CancellationToken cancellationToken)
     {
@@ -18,7 +18,8 @@ public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> 
         var reply = await redis.RunAsync(db => db.ScriptEvaluateAsync(
             RedisScripts.TransitionStatus,
             [RedisKeys.Message(organizationId, messageId), RedisKeys.Events(organizationId)],
-            [status.ToString(), rank, errorCode ?? string.Empty, RedisMessageStore.FormatTime(now), options.Value.EventLogLength, organizationId, messageId]));
+            [status.ToString(), rank, errorCode ?? string.Empty, RedisMessageStore.FormatTime(now), options.Value.EventLogLength, organizationId, messageId,
+                (long)messaging.Value.Retention.TotalMilliseconds]));
         return reply.IsNull ? null : new StatusEvent((string)reply!, organizationId, messageId, status, errorCode, now, null);
     }
 

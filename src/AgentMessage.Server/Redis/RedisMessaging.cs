@@ -10,7 +10,7 @@ namespace AgentMessage.Server.Redis;
 
 /// <summary>One script per accepted send: token, message, index entries, dispatch entry, queued
 /// event and idempotency commit.</summary>
-public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOptions> idempotency, IOptions<DeliveryOptions> delivery) : ISendAdmission
+public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOptions> idempotency, IOptions<DeliveryOptions> delivery, IOptions<MessagingOptions> messaging) : ISendAdmission
 {
     // Organizations this instance has put on the dispatch registry (a set add per organization and process).
     private readonly ConcurrentDictionary<string, bool> registered = new(StringComparer.Ordinal);
@@ -50,6 +50,7 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
             message is null ? string.Empty : RedisMessageStore.FormatTime(message.CreatedAt),
             delivery.Value.EventLogLength,
             org,
+            (long)RedisMessageStore.TagIndexLifetime(messaging.Value).TotalMilliseconds,
         ];
         var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.AdmitSend, keys, args)))!;
         if ((int)reply[0] == -1)
@@ -105,9 +106,64 @@ public sealed class RedisIdempotencyStore(RedisGate redis, IOptions<IdempotencyO
 /// updated_at 'u', error code 'e', and the tag 't' events carry), listed through a sorted set per
 /// organization (and one per tag) whose scores are the organization's send sequence. Page tokens
 /// carry the last sequence handed out.
+/// Retention: a message hash expires <see cref="MessagingOptions.Retention"/> after it is sent or
+/// final (the status script). Index entries it leaves behind are dropped when a listing meets them
+/// and, for the organization's index, by <see cref="SweepAsync"/>; a tag's index expires as a
+/// whole <see cref="TagIndexLifetime"/> after the last send with that tag.
 /// </summary>
 public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
 {
+    /// <summary>Index entries read per step of a sweep.</summary>
+    private const int SweepPage = 200;
+
+    /// <summary>Twice the retention: a tag's last message has normally expired well before its index.</summary>
+    public static TimeSpan TagIndexLifetime(MessagingOptions options) => options.Retention * 2;
+
+    /// <summary>
+    /// Drops the organization's oldest index entries whose messages have expired, oldest first, and
+    /// stops at the first page holding a live message (messages expire roughly in send order).
+    /// Returns how many entries it dropped. Idempotent, so instances may sweep at the same time.
+    /// </summary>
+    public async Task<int> SweepAsync(string organizationId, CancellationToken cancellationToken)
+    {
+        var index = RedisKeys.MessageIndex(organizationId);
+        var dropped = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var ids = await redis.RunAsync(db => db.SortedSetRangeByRankAsync(index, 0, SweepPage - 1));
+            if (ids.Length == 0)
+            {
+                return dropped;
+            }
+
+            var gone = await ExpiredAsync(organizationId, ids);
+            if (gone.Length > 0)
+            {
+                await redis.RunAsync(db => db.SortedSetRemoveAsync(index, gone));
+                dropped += gone.Length;
+            }
+
+            if (gone.Length < ids.Length)
+            {
+                return dropped;
+            }
+        }
+
+        return dropped;
+    }
+
+    private async Task<RedisValue[]> ExpiredAsync(string organizationId, RedisValue[] ids)
+    {
+        var exists = await redis.RunAsync(async db =>
+        {
+            var pipeline = db.CreateBatch();
+            var checks = ids.Select(id => pipeline.KeyExistsAsync(RedisKeys.Message(organizationId, id!))).ToArray();
+            pipeline.Execute();
+            return await Task.WhenAll(checks);
+        });
+        return [.. ids.Where((_, i) => !exists[i])];
+    }
+
     // A status filter is applied to the index as read; a page reads at most this many entries
     // before answering (possibly short, with a token to continue), so no request scans without end.
     private const int MaxScannedPerPage = 1000;
@@ -143,19 +199,38 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
                 pipeline.Execute();
                 return await Task.WhenAll(reads);
             });
+            var expired = new List<RedisValue>();
+            var more = false;
             for (var i = 0; i < entries.Length; i++)
             {
                 if (page.Count == query.PageSize)
                 {
-                    return new MessagePage(page, PageToken.Encode(below));
+                    more = true;
+                    break;
                 }
 
                 scanned++;
                 below = (long)entries[i].Score;
-                if (Compose(values[i]) is { } message && (query.Status is null || message.Status == query.Status))
+                var message = Compose(values[i]);
+                if (message is null)
+                {
+                    expired.Add(entries[i].Element);
+                }
+                else if (query.Status is null || message.Status == query.Status)
                 {
                     page.Add(message);
                 }
+            }
+
+            if (expired.Count > 0)
+            {
+                // Entries of messages past their retention: the listing that meets them drops them.
+                await redis.RunAsync(db => db.SortedSetRemoveAsync(index, [.. expired]));
+            }
+
+            if (more)
+            {
+                return new MessagePage(page, PageToken.Encode(below));
             }
 
             if (entries.Length < batch)

@@ -45,7 +45,10 @@ public static class RedisRegistration
         services.AddSingleton<RedisLineTypeRegistry>();
         services.AddSingleton<ILineTypeRegistry, CachedLineTypeRegistry>();
 
-        services.AddSingleton<IMessageStore, RedisMessageStore>();
+        services.AddSingleton<RedisMessageStore>();
+        services.AddSingleton<IMessageStore>(sp => sp.GetRequiredService<RedisMessageStore>());
+        services.AddSingleton<RedisRetentionSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<RedisRetentionSweeper>());
         services.AddSingleton<IRateLimiter, RedisRateLimiter>();
         services.AddSingleton<IIdempotencyStore, RedisIdempotencyStore>();
         services.AddSingleton<ISendAdmission, RedisSendAdmission>();

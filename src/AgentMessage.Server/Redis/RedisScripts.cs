@@ -48,7 +48,7 @@ public static class RedisScripts
     /// message index, sequence, tag index, dispatch stream, event stream. ARGV: burst, rate, claim
     /// owner ('' without a key), message JSON ('' when a business rule refused it), message id, tag
     /// ('' without one), retention of a committed idempotency key in ms, created_at, event log
-    /// length, organization id.
+    /// length, organization id, lifetime of the tag index in ms (renewed by each send with the tag).
     /// Returns {-1} when the claim's lease was lost (nothing done), else {allowed, tokens, stored (0/1)}.
     /// The message is a hash: its JSON as accepted ('m') and the fields that change (status 's',
     /// updated_at 'u', error code 'e'), so a status change never rewrites the JSON.
@@ -67,7 +67,10 @@ public static class RedisScripts
         local seq = redis.call('INCR', KEYS[5])
         redis.call('HSET', KEYS[3], 'm', ARGV[4], 's', 'Queued', 'u', ARGV[8], 't', ARGV[6])
         redis.call('ZADD', KEYS[4], seq, ARGV[5])
-        if ARGV[6] ~= '' then redis.call('ZADD', KEYS[6], seq, ARGV[5]) end
+        if ARGV[6] ~= '' then
+          redis.call('ZADD', KEYS[6], seq, ARGV[5])
+          redis.call('PEXPIRE', KEYS[6], ARGV[11])
+        end
         redis.call('XADD', KEYS[7], '*', 'm', ARGV[5])
         redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'm', ARGV[5], 's', 'Queued', 'e', '', 'at', ARGV[8], 't', ARGV[6])
         redis.call('PUBLISH', 'am:dispatch', ARGV[10])
@@ -83,8 +86,9 @@ public static class RedisScripts
     /// <summary>
     /// A status change (Delivery.IMessageStatusStore). KEYS: message, event stream. ARGV: new
     /// status, its rank, error code ('' none), occurred_at, event log length, organization id,
-    /// message id. Moves only forward and never out of a terminal state (rank 3); returns the new
-    /// event's id, or false when the change was ignored.
+    /// message id, retention ms. Moves only forward and never out of a terminal state (rank 3);
+    /// from sent (rank 2) on, the message expires after the retention. Returns the new event's id,
+    /// or false when the change was ignored.
     /// </summary>
     public const string TransitionStatus = """
         local current = redis.call('HGET', KEYS[1], 's')
@@ -93,6 +97,7 @@ public static class RedisScripts
         local from = ranks[current]
         if from == nil or from == 3 or tonumber(ARGV[2]) <= from then return false end
         redis.call('HSET', KEYS[1], 's', ARGV[1], 'u', ARGV[4])
+        if tonumber(ARGV[2]) >= 2 then redis.call('PEXPIRE', KEYS[1], ARGV[8]) end
         local err = ARGV[3]
         if err ~= '' then
           redis.call('HSET', KEYS[1], 'e', err)
