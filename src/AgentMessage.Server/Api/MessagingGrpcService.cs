@@ -81,9 +81,20 @@ public sealed class MessagingGrpcService(MessageService messages, MediaService m
     {
         var query = new StatusStreamQuery([.. request.MessageIds], request.HasTag ? request.Tag : null, request.After.Length > 0 ? request.After : null);
         var events = statuses.StreamAsync(context.GetCaller(), query, () => context.WriteResponseHeadersAsync([]), context.CancellationToken);
-        await foreach (var statusEvent in events)
+
+        // Several events ready at once go out with one flush on gRPC. REST (JSON transcoding) has
+        // no write options and flushes every line.
+        var buffering = !StatusResponses.IsTranscoded(context);
+        await foreach (var item in events)
         {
-            await responseStream.WriteAsync(new StreamStatusResponse { Event = ProtoMapping.ToProto(statusEvent) }, context.CancellationToken);
+            // A live event is mapped once for all streams; the response is shared and never changed.
+            var response = item.Shared?.Encoded(StatusResponses.Create) ?? StatusResponses.Create(item.Event);
+            if (buffering)
+            {
+                responseStream.WriteOptions = item.MoreReady ? StatusResponses.Buffered : null;
+            }
+
+            await responseStream.WriteAsync(response, context.CancellationToken);
         }
     }
 }
