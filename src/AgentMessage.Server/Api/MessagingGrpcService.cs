@@ -17,6 +17,7 @@ public static class IdempotencyHeader
 
 /// <summary>agentmessage.v1.MessagingService: maps the contract onto <see cref="MessageService"/>.
 /// Authentication, scopes and error translation happen in <see cref="ApiCallInterceptor"/>.</summary>
+[BindServiceMethod(typeof(MessagingServiceBinding), nameof(MessagingServiceBinding.BindService))]
 public sealed class MessagingGrpcService(MessageService messages, MediaService media, StatusStreamService statuses) : MessagingService.MessagingServiceBase
 {
     public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
@@ -87,8 +88,8 @@ public sealed class MessagingGrpcService(MessageService messages, MediaService m
         var buffering = !StatusResponses.IsTranscoded(context);
         await foreach (var item in events)
         {
-            // A live event is mapped once for all streams; the response is shared and never changed.
-            var response = item.Shared?.Encoded(StatusResponses.Create) ?? StatusResponses.Create(item.Event);
+            // A live event is mapped and serialized once for all streams; the response is never changed.
+            var response = item.Shared?.Encoded(StatusResponses.CreateShared) ?? StatusResponses.Create(item.Event);
             if (buffering)
             {
                 responseStream.WriteOptions = item.MoreReady ? StatusResponses.Buffered : null;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Tasks.Sources;
 
 namespace AgentMessage.Server.Delivery;
@@ -11,16 +12,12 @@ public sealed class PublishedEvent
 {
     private object? encoded;
 
-    internal PublishedEvent(long sequence, StatusEvent statusEvent)
+    public PublishedEvent(StatusEvent statusEvent)
     {
-        Sequence = sequence;
         Event = statusEvent;
         EventIds.TryParse(statusEvent.EventId, out var position);
         Position = position;
     }
-
-    /// <summary>Position in this process's feed of the organization (not the event id).</summary>
-    public long Sequence { get; }
 
     public StatusEvent Event { get; }
 
@@ -51,142 +48,233 @@ public enum FeedRead
     /// <summary>The next event.</summary>
     Event,
 
-    /// <summary>The subscription fell so far behind that events it did not read were overwritten:
-    /// it must catch up from the event log (and <see cref="StatusSubscription.SkipToNewest"/>).</summary>
+    /// <summary>The subscription fell so far behind that events were dropped for it: it must
+    /// <see cref="StatusSubscription.Resume"/> and catch up from the event log.</summary>
     Lagged,
 }
 
+/// <summary>What a subscription wants: events of these messages, else of this tag, else all.</summary>
+public sealed record FeedFilter(IReadOnlyCollection<string> MessageIds, string? Tag)
+{
+    public static readonly FeedFilter All = new([], null);
+}
+
 /// <summary>
-/// One organization's live events in this process: a fixed ring of the newest published events
-/// and the streams subscribed to them. Publishing appends to the ring (under a lock, O(1)) and
-/// queues one wake-up pass; every stream keeps its own read position, so a slow stream never holds
-/// up a fast one, and one that falls more than the ring's length behind is told it lagged.
+/// One organization's live events in this process and the streams subscribed to them. Streams are
+/// indexed by what they watch (their message ids, else their tag, else everything), so publishing
+/// an event costs one hand-off per stream that can want it, not per open stream: a receipt for one
+/// message touches the one stream watching it. Each stream has its own lock-free inbox of shared
+/// <see cref="PublishedEvent"/>s, so a slow stream never holds up a fast one; one that lets
+/// <c>capacity</c> events pile up is marked lagging and catches up from the log instead.
+/// Publishing happens under the feed's lock (so every inbox gets the log's order) and queues one
+/// wake-up pass for the streams it gave events to.
 /// </summary>
 internal sealed class StatusFeed(int capacity)
 {
-    /// <summary>Below this many streams, one thread wakes them all.</summary>
+    /// <summary>Below this many streams to wake, one thread wakes them all.</summary>
     private const int StreamsPerWaker = 256;
 
     private readonly Lock gate = new();
-    private readonly PublishedEvent?[] ring = new PublishedEvent?[capacity];
-    private readonly Stack<int> freeSlots = new();
-    private StatusSubscription?[] subscribers = new StatusSubscription?[8];
-    private int usedSlots;
+    private readonly HashSet<StatusSubscription> everything = [];
+    private readonly Dictionary<string, HashSet<StatusSubscription>> byMessage = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<StatusSubscription>> byTag = new(StringComparer.Ordinal);
+    private List<StatusSubscription> toWake = [];
     private int subscriberCount;
-    private long published;
-    private int wakeQueued;
+    private bool wakeQueued;
+
+    public int Capacity => capacity;
 
     public int SubscriberCount => Volatile.Read(ref subscriberCount);
 
-    /// <summary>How many events were ever published here: the sequence the next one gets.</summary>
-    public long Published => Volatile.Read(ref published);
-
-    public StatusSubscription Subscribe(CancellationToken cancellationToken)
+    public StatusSubscription Subscribe(FeedFilter filter, CancellationToken cancellationToken)
     {
+        var subscription = new StatusSubscription(this, filter, cancellationToken);
         lock (gate)
         {
-            // Under the lock that appends: an event is either before this subscription's start
-            // (in the log it will catch up from) or after it and seen by the next wake-up pass.
-            var slot = freeSlots.Count > 0 ? freeSlots.Pop() : usedSlots++;
-            if (slot == subscribers.Length)
+            foreach (var set in IndexSets(filter, create: true))
             {
-                var grown = new StatusSubscription?[subscribers.Length * 2];
-                subscribers.CopyTo(grown, 0);
-                Volatile.Write(ref subscribers, grown);
+                set!.Add(subscription);
             }
 
-            var subscription = new StatusSubscription(this, slot, published, cancellationToken);
-            Volatile.Write(ref subscribers[slot], subscription);
             subscriberCount++;
-            return subscription;
         }
+
+        return subscription;
     }
 
     public void Unsubscribe(StatusSubscription subscription)
     {
         lock (gate)
         {
-            if (subscribers[subscription.Slot] == subscription)
+            var removed = false;
+            foreach (var set in IndexSets(subscription.Filter, create: false))
             {
-                Volatile.Write(ref subscribers[subscription.Slot], null);
-                freeSlots.Push(subscription.Slot);
+                removed |= set?.Remove(subscription) ?? false;
+            }
+
+            if (removed)
+            {
                 subscriberCount--;
+            }
+
+            foreach (var key in subscription.Filter.MessageIds)
+            {
+                if (byMessage.TryGetValue(key, out var set) && set.Count == 0)
+                {
+                    byMessage.Remove(key);
+                }
+            }
+
+            if (subscription.Filter.Tag is { } tag && byTag.TryGetValue(tag, out var tagged) && tagged.Count == 0)
+            {
+                byTag.Remove(tag);
             }
         }
     }
 
     public void Publish(IReadOnlyList<StatusEvent> events)
     {
+        bool queue;
         lock (gate)
         {
             foreach (var statusEvent in events)
             {
-                ring[published % ring.Length] = new PublishedEvent(published, statusEvent);
-                Volatile.Write(ref published, published + 1);
+                var published = new PublishedEvent(statusEvent);
+                Deliver(published, everything);
+                if (byMessage.TryGetValue(statusEvent.MessageId, out var watching))
+                {
+                    Deliver(published, watching);
+                }
+
+                if (statusEvent.Tag is { } tag && byTag.TryGetValue(tag, out var tagged))
+                {
+                    Deliver(published, tagged);
+                }
             }
+
+            queue = toWake.Count > 0 && !wakeQueued;
+            wakeQueued |= queue;
         }
 
-        // One pass at a time: events published while a pass is queued are read by that pass's streams.
-        if (Interlocked.Exchange(ref wakeQueued, 1) == 0)
+        if (queue)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static feed => feed.WakeAll(), this, preferLocal: false);
         }
     }
 
-    /// <summary>The event with this sequence, or null when it has been overwritten.</summary>
-    public PublishedEvent? At(long sequence)
+    /// <summary>After a lag, under the lock so that no publish is halfway through this inbox.</summary>
+    public void Resume(StatusSubscription subscription)
     {
-        var entry = Volatile.Read(ref ring[sequence % ring.Length]);
-        return entry?.Sequence == sequence ? entry : null;
+        lock (gate)
+        {
+            subscription.ClearInbox();
+        }
+    }
+
+    private void Deliver(PublishedEvent published, HashSet<StatusSubscription> subscriptions)
+    {
+        foreach (var subscription in subscriptions)
+        {
+            if (subscription.Offer(published, capacity) && !subscription.WakeListed)
+            {
+                subscription.WakeListed = true;
+                toWake.Add(subscription);
+            }
+        }
+    }
+
+    /// <summary>A filter's index entries: its message ids' sets, else its tag's, else the set of all.</summary>
+    private IEnumerable<HashSet<StatusSubscription>?> IndexSets(FeedFilter filter, bool create)
+    {
+        if (filter.MessageIds.Count > 0)
+        {
+            foreach (var id in filter.MessageIds)
+            {
+                yield return Set(byMessage, id, create);
+            }
+        }
+        else if (filter.Tag is { } tag)
+        {
+            yield return Set(byTag, tag, create);
+        }
+        else
+        {
+            yield return everything;
+        }
+    }
+
+    private static HashSet<StatusSubscription>? Set(Dictionary<string, HashSet<StatusSubscription>> index, string key, bool create)
+    {
+        if (!index.TryGetValue(key, out var set) && create)
+        {
+            index[key] = set = [];
+        }
+
+        return set;
     }
 
     /// <summary>
-    /// Wakes every waiting stream. A stream resumes on the waking thread (see <see cref="WakeSignal"/>)
-    /// and writes what it has not sent before the next stream is woken, so the writes for one event
-    /// run on a few threads in turn rather than as thousands of thread-pool items contending for
-    /// their connections' locks. Large sets are split into contiguous ranges, one per core.
+    /// Wakes the streams that were given events. A stream resumes on the waking thread (see
+    /// <see cref="WakeSignal"/>) and writes what it has before the next one is woken, so the writes
+    /// for one event run in turn on a few threads rather than as thousands of thread-pool items
+    /// contending for their connections' locks. Many streams are split into one range per core.
     /// </summary>
     private void WakeAll()
     {
-        Volatile.Write(ref wakeQueued, 0);
-        var snapshot = Volatile.Read(ref subscribers);
-        var length = Math.Min(snapshot.Length, Volatile.Read(ref usedSlots));
-        var wakers = Math.Clamp(length / StreamsPerWaker, 1, Environment.ProcessorCount);
-        var size = (length + wakers - 1) / wakers;
-        for (var start = size; start < length; start += size)
+        List<StatusSubscription> batch;
+        lock (gate)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static range => Wake(range.Snapshot, range.Start, range.End), (Snapshot: snapshot, Start: start, End: Math.Min(length, start + size)), preferLocal: false);
+            batch = toWake;
+            toWake = [];
+            wakeQueued = false;
+            foreach (var subscription in batch)
+            {
+                subscription.WakeListed = false;
+            }
         }
 
-        Wake(snapshot, 0, Math.Min(length, size));
+        var count = batch.Count;
+        var wakers = Math.Clamp(count / StreamsPerWaker, 1, Environment.ProcessorCount);
+        var size = (count + wakers - 1) / wakers;
+        for (var start = size; start < count; start += size)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static range => Wake(range.Batch, range.Start, range.End),
+                (Batch: batch, Start: start, End: Math.Min(count, start + size)),
+                preferLocal: false);
+        }
+
+        Wake(batch, 0, Math.Min(count, size));
     }
 
-    private static void Wake(StatusSubscription?[] snapshot, int start, int end)
+    private static void Wake(List<StatusSubscription> batch, int start, int end)
     {
         for (var i = start; i < end; i++)
         {
-            Volatile.Read(ref snapshot[i])?.Wake();
+            batch[i].Wake();
         }
     }
 }
 
 /// <summary>
-/// One stream's place in its organization's <see cref="StatusFeed"/>: it reads the events published
-/// after it subscribed, in order, at its own pace. Single reader: one stream, one subscription.
+/// One stream's inbox in its organization's <see cref="StatusFeed"/>: the events published after it
+/// subscribed that its filter may want, in order. One reader (the stream), one writer at a time
+/// (the feed, under its lock).
 /// </summary>
 public sealed class StatusSubscription : IDisposable
 {
     private readonly StatusFeed feed;
+    private readonly ConcurrentQueue<PublishedEvent> inbox = new();
     private readonly WakeSignal signal = new();
     private readonly CancellationToken cancellationToken;
     private readonly CancellationTokenRegistration cancellation;
-    private long next;
+    private int pending;
+    private volatile bool lagged;
 
-    internal StatusSubscription(StatusFeed feed, int slot, long start, CancellationToken cancellationToken)
+    internal StatusSubscription(StatusFeed feed, FeedFilter filter, CancellationToken cancellationToken)
     {
         this.feed = feed;
-        Slot = slot;
-        next = start;
+        Filter = filter;
         this.cancellationToken = cancellationToken;
 
         // The client going away wakes the stream (on the thread pool, not the canceller's thread).
@@ -194,38 +282,68 @@ public sealed class StatusSubscription : IDisposable
             static subscription => subscription.signal.Wake(), (StatusSubscription)state!, preferLocal: false), this);
     }
 
-    internal int Slot { get; }
+    public FeedFilter Filter { get; }
 
-    /// <summary>True while events published since the last read are waiting.</summary>
-    public bool HasUnread => next < feed.Published;
+    /// <summary>Guarded by the feed's lock: already in the feed's list of streams to wake.</summary>
+    internal bool WakeListed { get; set; }
+
+    /// <summary>True while events are waiting to be read (or the stream lagged).</summary>
+    public bool HasUnread => lagged || Volatile.Read(ref pending) > 0;
 
     public FeedRead TryRead(out PublishedEvent? published)
     {
-        published = null;
-        if (next >= feed.Published)
+        if (lagged)
+        {
+            published = null;
+            return FeedRead.Lagged;
+        }
+
+        if (!inbox.TryDequeue(out published))
         {
             return FeedRead.Nothing;
         }
 
-        published = feed.At(next);
-        if (published is null)
-        {
-            return FeedRead.Lagged;
-        }
-
-        next++;
+        Interlocked.Decrement(ref pending);
         return FeedRead.Event;
     }
 
-    /// <summary>After a lag: continue from the newest event (the caller re-reads the log up to it).</summary>
-    public void SkipToNewest() => next = feed.Published;
+    /// <summary>After a lag: drops what is left and takes events again from now on (the caller
+    /// then re-reads the log, which holds everything that was dropped).</summary>
+    public void Resume() => feed.Resume(this);
 
-    /// <summary>Completes when events may have been published since the last read (at once when
-    /// they already were), or when the subscription's cancellation token fires: check it after.</summary>
+    /// <summary>Completes when events may have arrived since the last read (at once when they
+    /// already had), or when the subscription's cancellation token fires: check it after.</summary>
     public ValueTask WaitAsync()
     {
         cancellationToken.ThrowIfCancellationRequested();
         return signal.WaitAsync();
+    }
+
+    /// <summary>Called by the feed under its lock. False when the event was not taken (lagging).</summary>
+    internal bool Offer(PublishedEvent published, int capacity)
+    {
+        if (lagged)
+        {
+            return false;
+        }
+
+        if (Volatile.Read(ref pending) >= capacity)
+        {
+            lagged = true;
+            return true; // wake it, so that it notices
+        }
+
+        inbox.Enqueue(published);
+        Interlocked.Increment(ref pending);
+        return true;
+    }
+
+    /// <summary>Called by the feed under its lock.</summary>
+    internal void ClearInbox()
+    {
+        inbox.Clear();
+        Volatile.Write(ref pending, 0);
+        lagged = false;
     }
 
     internal void Wake() => signal.Wake();

@@ -39,7 +39,8 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
     {
         Validate(query);
         var org = caller.OrganizationId;
-        using var subscription = hub.Subscribe(org, cancellationToken);
+        var named = query.MessageIds.Distinct(StringComparer.Ordinal).ToList();
+        using var subscription = hub.Subscribe(org, new FeedFilter(named, query.Tag), cancellationToken);
 
         if (query.After is { } after && await log.TrimmedThroughAsync(org, cancellationToken) is { } trimmed && EventIds.Compare(after, trimmed) < 0)
         {
@@ -48,7 +49,6 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
 
         var cursor = query.After ?? await log.LastEventIdAsync(org, cancellationToken) ?? "0-0";
         EventIds.TryParse(cursor, out var position);
-        var named = query.MessageIds.Distinct(StringComparer.Ordinal).ToList();
         var open = new HashSet<string>(StringComparer.Ordinal);
         var snapshots = new List<StatusEvent>(named.Count);
         foreach (var id in named)
@@ -158,9 +158,9 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
                 }
             }
 
-            // Whatever was overwritten is in the log after the cursor; anything published from
-            // now on is read live again (and skipped when the log already gave it).
-            subscription.SkipToNewest();
+            // Whatever was dropped is in the log after the cursor; anything published from now on
+            // is read live again (and skipped when the log already gave it).
+            subscription.Resume();
         }
     }
 
