@@ -10,6 +10,7 @@ public sealed record LoadOptions(
     int Callers,
     IReadOnlyList<int> Streams,
     int ReceiptRounds,
+    double ReceiptRate,
     string ServerAssembly,
     string? MarkdownPath,
     IReadOnlySet<string> Scenarios,
@@ -24,13 +25,16 @@ public sealed record LoadOptions(
           --warmup 2s           load before each measurement that is not counted
           --callers 64          concurrent closed-loop callers of the throughput scenarios
           --streams 1000,10000  StreamStatus scenarios: how many concurrent streams each ("0": none)
-          --receipt-rounds 10   StreamStatus: messages per scenario, each receiving ACCEPTD then DELIVRD
+          --receipt-rounds 10   StreamStatus, one tag: messages per scenario, each receiving ACCEPTD then DELIVRD
+          --receipt-rate 1000   StreamStatus, own message: receipts per second across the streams' messages
           --server PATH         AgentMessage.Server.dll to run (default: this build's Release output)
           --paced 0.8           the open-loop pass runs at this fraction of the closed-loop gRPC throughput
           --markdown FILE       also write the result table to FILE
           --only LIST           run only these scenarios (for profiling): noop, grpc, paced, rest,
-                                idempotent, limited, streams (paced needs grpc); and rest-h2, a
-                                variation run only when named: REST over HTTP/2
+                                idempotent, limited, streams (all streams on one tag: every receipt
+                                goes to every stream), streams-own (each stream watches its own
+                                message) (paced needs grpc); and rest-h2, a variation run only when
+                                named: REST over HTTP/2
           --server-arg KEY=VAL  extra server configuration, e.g. Kestrel:Limits:Http2:MaxStreamsPerConnection=1000
                                 (repeatable; for trying variations)
           --server-env KEY=VAL  an environment variable for the server, e.g. DOTNET_gcServer=0 (repeatable)
@@ -47,6 +51,7 @@ public sealed record LoadOptions(
         var callers = 64;
         IReadOnlyList<int> streams = [1_000, 10_000];
         var rounds = 10;
+        var receiptRate = 1000.0;
         var paced = 0.8;
         string? server = null;
         string? markdown = null;
@@ -90,6 +95,9 @@ public sealed record LoadOptions(
                     case "--receipt-rounds":
                         rounds = int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
                         break;
+                    case "--receipt-rate":
+                        receiptRate = double.Parse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+                        break;
                     case "--paced":
                         paced = double.Parse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
                         break;
@@ -129,9 +137,9 @@ public sealed record LoadOptions(
                 }
             }
 
-            if (duration <= TimeSpan.Zero || warmup < TimeSpan.Zero || callers < 1 || rounds < 1 || paced is <= 0 or > 1)
+            if (duration <= TimeSpan.Zero || warmup < TimeSpan.Zero || callers < 1 || rounds < 1 || receiptRate <= 0 || paced is <= 0 or > 1)
             {
-                throw new FormatException("--duration and --callers and --receipt-rounds must be positive, --warmup not negative");
+                throw new FormatException("--duration, --callers, --receipt-rounds and --receipt-rate must be positive, --warmup not negative");
             }
         }
         catch (FormatException exception)
@@ -143,10 +151,10 @@ public sealed record LoadOptions(
 
         server ??= typeof(LoadOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "ServerAssembly").Value!;
-        return new LoadOptions(duration, warmup, callers, streams, rounds, server, markdown, scenarios, serverSettings, serverEnvironment, paced);
+        return new LoadOptions(duration, warmup, callers, streams, rounds, receiptRate, server, markdown, scenarios, serverSettings, serverEnvironment, paced);
     }
 
-    public static readonly IReadOnlySet<string> AllScenarios = new HashSet<string>(["noop", "grpc", "paced", "rest", "rest-h2", "idempotent", "limited", "streams"], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> AllScenarios = new HashSet<string>(["noop", "grpc", "paced", "rest", "rest-h2", "idempotent", "limited", "streams", "streams-own"], StringComparer.Ordinal);
 
     public bool Runs(string scenario) => Scenarios.Contains(scenario);
 

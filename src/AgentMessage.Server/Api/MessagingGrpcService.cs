@@ -17,6 +17,7 @@ public static class IdempotencyHeader
 
 /// <summary>agentmessage.v1.MessagingService: maps the contract onto <see cref="MessageService"/>.
 /// Authentication, scopes and error translation happen in <see cref="ApiCallInterceptor"/>.</summary>
+[BindServiceMethod(typeof(MessagingServiceBinding), nameof(MessagingServiceBinding.BindService))]
 public sealed class MessagingGrpcService(MessageService messages, MediaService media, StatusStreamService statuses) : MessagingService.MessagingServiceBase
 {
     public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
@@ -81,9 +82,20 @@ public sealed class MessagingGrpcService(MessageService messages, MediaService m
     {
         var query = new StatusStreamQuery([.. request.MessageIds], request.HasTag ? request.Tag : null, request.After.Length > 0 ? request.After : null);
         var events = statuses.StreamAsync(context.GetCaller(), query, () => context.WriteResponseHeadersAsync([]), context.CancellationToken);
-        await foreach (var statusEvent in events)
+
+        // Several events ready at once go out with one flush on gRPC. REST (JSON transcoding) has
+        // no write options and flushes every line.
+        var buffering = !StatusResponses.IsTranscoded(context);
+        await foreach (var item in events)
         {
-            await responseStream.WriteAsync(new StreamStatusResponse { Event = ProtoMapping.ToProto(statusEvent) }, context.CancellationToken);
+            // A live event is mapped and serialized once for all streams; the response is never changed.
+            var response = item.Shared?.Encoded(StatusResponses.CreateShared) ?? StatusResponses.Create(item.Event);
+            if (buffering)
+            {
+                responseStream.WriteOptions = item.MoreReady ? StatusResponses.Buffered : null;
+            }
+
+            await responseStream.WriteAsync(response, context.CancellationToken);
         }
     }
 }

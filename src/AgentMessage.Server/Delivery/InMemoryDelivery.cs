@@ -5,7 +5,7 @@ namespace AgentMessage.Server.Delivery;
 
 /// <summary>
 /// Status changes and the event log held in this process, for the embedded default. Each change
-/// is published to the <see cref="StatusEventHub"/> as it is made.
+/// is published to the <see cref="StatusEventHub"/> as it is appended to the log.
 /// </summary>
 public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEventHub hub, IOptions<DeliveryOptions> options, TimeProvider time)
     : IMessageStatusStore, IStatusEventLog
@@ -18,14 +18,11 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
     /// <summary>The "queued" event of a newly accepted message (the admission step calls it).</summary>
     public void RecordAccepted(Message message)
     {
-        StatusEvent accepted;
         lock (logs)
         {
-            accepted = new StatusEvent(NextId(message.CreatedAt), message.OrganizationId, message.Id, DeliveryStatus.Queued, null, message.CreatedAt, message.Tag);
+            var accepted = new StatusEvent(NextId(message.CreatedAt), message.OrganizationId, message.Id, DeliveryStatus.Queued, null, message.CreatedAt, message.Tag);
             Append(accepted);
         }
-
-        hub.Publish(message.OrganizationId, [accepted]);
     }
 
     public ValueTask<StatusEvent?> TransitionAsync(string organizationId, string messageId, DeliveryStatus status, string? errorCode, CancellationToken cancellationToken)
@@ -41,11 +38,6 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
                 appended = new StatusEvent(NextId(now), organizationId, messageId, status, changed.ErrorCode, now, changed.Tag);
                 Append(appended);
             }
-        }
-
-        if (appended is not null)
-        {
-            hub.Publish(organizationId, [appended]);
         }
 
         return ValueTask.FromResult(appended);
@@ -86,6 +78,10 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
         }
 
         log.Add(statusEvent);
+
+        // Under the log's lock, so that the live feed has the log's order (publishing only appends
+        // to the hub's ring; the streams are woken elsewhere).
+        hub.Publish(statusEvent.OrganizationId, [statusEvent]);
         if (log.Count > options.Value.EventLogLength)
         {
             var excess = log.Count - options.Value.EventLogLength;

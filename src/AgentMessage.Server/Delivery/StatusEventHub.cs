@@ -1,78 +1,51 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 
 namespace AgentMessage.Server.Delivery;
 
 /// <summary>
 /// This process's fan-out of status events to its open streams. Whatever learns of new events
 /// (the in-memory status store directly; on Redis, the one reader loop per process) publishes
-/// here; each StreamStatus call subscribes for its organization and gets a bounded channel.
+/// here. Each organization has one <see cref="StatusFeed"/>, which hands each event to the streams
+/// whose filter can want it and wakes them.
 /// </summary>
 public sealed class StatusEventHub
 {
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<Subscription, byte>> subscribers = new(StringComparer.Ordinal);
+    /// <summary>Events a stream may leave unread before it is marked lagging and must re-read the log.</summary>
+    public const int DefaultCapacity = 1024;
 
-    /// <summary>How many organizations have at least one open stream here (the Redis reader reads only theirs).</summary>
-    public IEnumerable<string> Organizations => subscribers.Where(s => !s.Value.IsEmpty).Select(s => s.Key);
+    private readonly ConcurrentDictionary<string, StatusFeed> feeds = new(StringComparer.Ordinal);
+    private readonly int capacity;
 
-    public int SubscriberCount => subscribers.Values.Sum(s => s.Count);
-
-    public Subscription Subscribe(string organizationId, int capacity = 1024)
+    public StatusEventHub()
+        : this(DefaultCapacity)
     {
-        var subscription = new Subscription(this, organizationId, Channel.CreateBounded<StatusEvent>(new BoundedChannelOptions(capacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        }));
-        subscribers.GetOrAdd(organizationId, _ => new()).TryAdd(subscription, 0);
-        return subscription;
     }
 
-    /// <summary>Hands events to every local stream of their organization. A stream whose buffer is
-    /// full is marked lagging and re-reads from the log, so a slow client never blocks the others.</summary>
+    public StatusEventHub(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        this.capacity = capacity;
+    }
+
+    /// <summary>The organizations with at least one open stream here (the Redis reader reads only theirs).</summary>
+    public IEnumerable<string> Organizations => feeds.Where(f => f.Value.SubscriberCount > 0).Select(f => f.Key);
+
+    public int SubscriberCount => feeds.Values.Sum(f => f.SubscriberCount);
+
+    /// <summary>Starts receiving the organization's events published from now on that may match
+    /// <paramref name="filter"/> (the reader still checks). Cancelling
+    /// <paramref name="cancellationToken"/> wakes a waiting reader.</summary>
+    public StatusSubscription Subscribe(string organizationId, FeedFilter filter, CancellationToken cancellationToken = default) =>
+        feeds.GetOrAdd(organizationId, _ => new StatusFeed(capacity)).Subscribe(filter, cancellationToken);
+
+    /// <summary>Hands events, oldest first, to every local stream of their organization that may
+    /// want them: one lock-free hand-off per such stream. The streams are woken and write on the
+    /// thread pool, so the publisher never waits for them.</summary>
     public void Publish(string organizationId, IReadOnlyList<StatusEvent> events)
     {
-        if (!subscribers.TryGetValue(organizationId, out var subscriptions))
+        if (events.Count > 0 && feeds.TryGetValue(organizationId, out var feed))
         {
-            return;
-        }
-
-        foreach (var subscription in subscriptions.Keys)
-        {
-            foreach (var statusEvent in events)
-            {
-                if (!subscription.Writer.TryWrite(statusEvent))
-                {
-                    subscription.Lagged = true;
-                    break;
-                }
-            }
-        }
-    }
-
-    private void Remove(Subscription subscription)
-    {
-        if (subscribers.TryGetValue(subscription.OrganizationId, out var subscriptions))
-        {
-            subscriptions.TryRemove(subscription, out _);
-        }
-    }
-
-    public sealed class Subscription(StatusEventHub hub, string organizationId, Channel<StatusEvent> channel) : IDisposable
-    {
-        public string OrganizationId { get; } = organizationId;
-
-        public ChannelReader<StatusEvent> Reader => channel.Reader;
-
-        internal ChannelWriter<StatusEvent> Writer => channel.Writer;
-
-        /// <summary>Set when events were dropped for this stream; it must catch up from the log.</summary>
-        public volatile bool Lagged;
-
-        public void Dispose()
-        {
-            hub.Remove(this);
-            channel.Writer.TryComplete();
+            feed.Publish(events);
         }
     }
 }

@@ -60,8 +60,12 @@ public static class EventIds
     {
         TryParse(a, out var x);
         TryParse(b, out var y);
-        return x.Ms != y.Ms ? x.Ms.CompareTo(y.Ms) : x.Seq.CompareTo(y.Seq);
+        return Compare(x, y);
     }
+
+    /// <summary>Negative when a is older than b.</summary>
+    public static int Compare((long Ms, long Seq) a, (long Ms, long Seq) b) =>
+        a.Ms != b.Ms ? a.Ms.CompareTo(b.Ms) : a.Seq.CompareTo(b.Seq);
 }
 
 /// <summary>Moves messages through the lifecycle and records each move as an event, atomically.</summary>

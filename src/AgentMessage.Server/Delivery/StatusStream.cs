@@ -9,26 +9,38 @@ namespace AgentMessage.Server.Delivery;
 public sealed record StatusStreamQuery(IReadOnlyList<string> MessageIds, string? Tag, string? After);
 
 /// <summary>
+/// One event for a stream to send. <paramref name="Shared"/> is set when it came from the live feed,
+/// where every stream gets the same instance (encode it once). <paramref name="MoreReady"/> says the
+/// next event is already known: a transport may buffer this one and flush with the last.
+/// </summary>
+public readonly record struct StreamedEvent(StatusEvent Event, PublishedEvent? Shared, bool MoreReady);
+
+/// <summary>
 /// StreamStatus (CONTRACT.md section 9). A stream subscribes to this process's
 /// <see cref="StatusEventHub"/> before it reads anything, then: sends the current state of each
 /// named message; catches up from the event log after its cursor (<c>after</c>, else the newest
 /// event); and goes live, skipping every event at or before its cursor. So no event falls between
-/// catch-up and live (no gap) and none is sent twice (no duplicate). A stream for named messages
-/// ends once all of them are terminal. Problems with the request surface before the first event.
+/// catch-up and live (no gap) and none is sent twice (no duplicate). A stream that falls behind the
+/// live feed catches up from the log again the same way. A stream for named messages ends once all
+/// of them are terminal. Problems with the request surface before the first event.
 /// </summary>
 public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messages, StatusEventHub hub)
 {
     public const int MaxMessageIds = 100;
     private const int Page = 500;
 
+    /// <summary>At most this many live events are taken at once (and written with one flush).</summary>
+    private const int Batch = 64;
+
     /// <param name="ready">Called once the stream is subscribed and the request has passed its
     /// checks, before any event: the caller announces the stream (response headers), so a client
     /// knows from then on that nothing will be missed.</param>
-    public async IAsyncEnumerable<StatusEvent> StreamAsync(Caller caller, StatusStreamQuery query, Func<Task> ready, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<StreamedEvent> StreamAsync(Caller caller, StatusStreamQuery query, Func<Task> ready, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Validate(query);
         var org = caller.OrganizationId;
-        using var subscription = hub.Subscribe(org);
+        var named = query.MessageIds.Distinct(StringComparer.Ordinal).ToList();
+        using var subscription = hub.Subscribe(org, new FeedFilter(named, query.Tag), cancellationToken);
 
         if (query.After is { } after && await log.TrimmedThroughAsync(org, cancellationToken) is { } trimmed && EventIds.Compare(after, trimmed) < 0)
         {
@@ -36,7 +48,7 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
         }
 
         var cursor = query.After ?? await log.LastEventIdAsync(org, cancellationToken) ?? "0-0";
-        var named = query.MessageIds.Distinct(StringComparer.Ordinal).ToList();
+        EventIds.TryParse(cursor, out var position);
         var open = new HashSet<string>(StringComparer.Ordinal);
         var snapshots = new List<StatusEvent>(named.Count);
         foreach (var id in named)
@@ -51,9 +63,9 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
         }
 
         await ready();
-        foreach (var snapshot in snapshots)
+        for (var i = 0; i < snapshots.Count; i++)
         {
-            yield return snapshot;
+            yield return new StreamedEvent(snapshots[i], null, i < snapshots.Count - 1);
         }
 
         if (named.Count > 0 && open.Count == 0)
@@ -62,6 +74,7 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
         }
 
         var filter = new Filter(named.ToHashSet(StringComparer.Ordinal), query.Tag);
+        var batch = new List<(StatusEvent Event, PublishedEvent? Shared)>();
         while (true)
         {
             // Catch up from the log (at start, and whenever this stream fell behind the live feed).
@@ -69,47 +82,85 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
             do
             {
                 page = await log.ReadAsync(org, cursor, Page, cancellationToken);
+                batch.Clear();
                 foreach (var statusEvent in page)
                 {
                     cursor = statusEvent.EventId;
                     if (filter.Matches(statusEvent))
                     {
-                        yield return statusEvent;
-                        if (Settles(statusEvent, named.Count, open))
-                        {
-                            yield break;
-                        }
+                        batch.Add((statusEvent, null));
+                    }
+                }
+
+                if (page.Count > 0)
+                {
+                    EventIds.TryParse(cursor, out position);
+                }
+
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    yield return new StreamedEvent(batch[i].Event, null, i < batch.Count - 1);
+                    if (Settles(batch[i].Event, named.Count, open))
+                    {
+                        yield break;
                     }
                 }
             }
             while (page.Count == Page);
 
-            // Live, until this stream lags (then back to the log) or the client goes away.
-            while (!subscription.Lagged && await subscription.Reader.WaitToReadAsync(cancellationToken))
+            // Live, until this stream lags (then back to the log) or the client goes away. Take what
+            // is there (up to a batch), keep what this stream wants, send it, and wait when there is
+            // nothing more.
+            var lagged = false;
+            while (!lagged)
             {
-                while (!subscription.Lagged && subscription.Reader.TryRead(out var statusEvent))
+                batch.Clear();
+                while (batch.Count < Batch)
                 {
-                    if (EventIds.Compare(statusEvent.EventId, cursor) <= 0)
+                    var read = subscription.TryRead(out var published);
+                    if (read == FeedRead.Lagged)
+                    {
+                        lagged = true;
+                        break;
+                    }
+
+                    if (read == FeedRead.Nothing)
+                    {
+                        break;
+                    }
+
+                    if (EventIds.Compare(published!.Position, position) <= 0)
                     {
                         continue;
                     }
 
-                    cursor = statusEvent.EventId;
-                    if (filter.Matches(statusEvent))
+                    cursor = published.Event.EventId;
+                    position = published.Position;
+                    if (filter.Matches(published.Event))
                     {
-                        yield return statusEvent;
-                        if (Settles(statusEvent, named.Count, open))
-                        {
-                            yield break;
-                        }
+                        batch.Add((published.Event, published));
                     }
+                }
+
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    yield return new StreamedEvent(batch[i].Event, batch[i].Shared, i < batch.Count - 1);
+                    if (Settles(batch[i].Event, named.Count, open))
+                    {
+                        yield break;
+                    }
+                }
+
+                if (!lagged && !subscription.HasUnread)
+                {
+                    await subscription.WaitAsync();
+                    cancellationToken.ThrowIfCancellationRequested();
                 }
             }
 
-            subscription.Lagged = false;
-            while (subscription.Reader.TryRead(out _))
-            {
-            }
+            // Whatever was dropped is in the log after the cursor; anything published from now on
+            // is read live again (and skipped when the log already gave it).
+            subscription.Resume();
         }
     }
 
