@@ -71,6 +71,11 @@ public interface IApiKeyStore
 
     /// <summary>Every key of one organization, revoked ones included, in no particular order.</summary>
     ValueTask<IReadOnlyList<ApiKeyRecord>> ListAsync(string organizationId, CancellationToken cancellationToken);
+
+    /// <summary>Revokes the key at <paramref name="at"/> if it is still active, atomically: of two
+    /// concurrent revocations exactly one gets the revoked record back; the other, and a call for a
+    /// key already revoked or unknown, gets null.</summary>
+    ValueTask<ApiKeyRecord?> RevokeAsync(string hash, DateTimeOffset at, CancellationToken cancellationToken);
 }
 
 public sealed class InMemoryApiKeyStore : IApiKeyStore
@@ -87,6 +92,20 @@ public sealed class InMemoryApiKeyStore : IApiKeyStore
     {
         byHash[key.Hash] = key;
         return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<ApiKeyRecord?> RevokeAsync(string hash, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        while (byHash.TryGetValue(hash, out var current) && current.IsActive)
+        {
+            var revoked = current with { RevokedAt = at };
+            if (byHash.TryUpdate(hash, revoked, current))
+            {
+                return ValueTask.FromResult<ApiKeyRecord?>(revoked);
+            }
+        }
+
+        return ValueTask.FromResult<ApiKeyRecord?>(null);
     }
 }
 

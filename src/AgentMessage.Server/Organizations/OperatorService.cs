@@ -156,29 +156,35 @@ public sealed class OperatorService(
     public async Task<ApiKeyRecord> RevokeApiKeyAsync(string organizationId, string keyId, CancellationToken cancellationToken)
     {
         var key = await ExistingKeyAsync(organizationId, keyId, cancellationToken);
-        if (!key.IsActive)
+        if (!key.IsActive || await keys.RevokeAsync(key.Hash, time.GetUtcNow(), cancellationToken) is not { } revoked)
         {
-            return key;
+            // Revoked already, perhaps a moment ago by another call: answer with the stored record.
+            return await ExistingKeyAsync(organizationId, keyId, cancellationToken);
         }
 
-        var revoked = key with { RevokedAt = time.GetUtcNow() };
-        await keys.PutAsync(revoked, cancellationToken);
         logger.LogInformation("Operator revoked API key {KeyId} of organization {OrganizationId}", keyId, organizationId);
         return revoked;
     }
 
-    /// <summary>A new key with the old one's scopes; the old one revoked once the new one is stored.</summary>
+    /// <summary>A new key with the old one's scopes; the old one revoked once the new one is stored,
+    /// so the customer is never without a working key. Of two rotations of one key at the same time,
+    /// one wins; the other's new key is revoked before it is ever shown, and it is refused as for a
+    /// revoked key, so a rotation never leaves two live successors.</summary>
     public async Task<(IssuedApiKey Issued, ApiKeyRecord Revoked)> RotateApiKeyAsync(string organizationId, string keyId, CancellationToken cancellationToken)
     {
         var old = await ExistingKeyAsync(organizationId, keyId, cancellationToken);
         if (!old.IsActive)
         {
-            throw ApiException.Validation("key_id", "the key is revoked; create a new key instead");
+            throw RevokedKey();
         }
 
         var issued = await IssueAsync(organizationId, old.Scopes, cancellationToken);
-        var revoked = old with { RevokedAt = time.GetUtcNow() };
-        await keys.PutAsync(revoked, cancellationToken);
+        if (await keys.RevokeAsync(old.Hash, time.GetUtcNow(), cancellationToken) is not { } revoked)
+        {
+            await keys.RevokeAsync(issued.Record.Hash, time.GetUtcNow(), CancellationToken.None);
+            throw RevokedKey();
+        }
+
         logger.LogInformation("Operator rotated API key {KeyId} of organization {OrganizationId} to {NewKeyId}", keyId, organizationId, issued.Record.Id);
         return (issued, revoked);
     }
@@ -243,6 +249,8 @@ public sealed class OperatorService(
 
     private async Task<Organization> ExistingAsync(string organizationId, CancellationToken cancellationToken) =>
         await organizations.GetAsync(organizationId, cancellationToken) ?? throw new ApiException(ErrorCode.NotFound, "organization not found");
+
+    private static ApiException RevokedKey() => ApiException.Validation("key_id", "the key is revoked; create a new key instead");
 
     private async Task<ApiKeyRecord> ExistingKeyAsync(string organizationId, string keyId, CancellationToken cancellationToken)
     {

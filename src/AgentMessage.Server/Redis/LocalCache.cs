@@ -101,6 +101,13 @@ public sealed class CachedApiKeyStore(RedisApiKeyStore inner, LocalCache cache) 
     /// <summary>Operator listings read Redis itself, never the cache.</summary>
     public ValueTask<IReadOnlyList<ApiKeyRecord>> ListAsync(string organizationId, CancellationToken cancellationToken) =>
         inner.ListAsync(organizationId, cancellationToken);
+
+    public async ValueTask<ApiKeyRecord?> RevokeAsync(string hash, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var revoked = await inner.RevokeAsync(hash, at, cancellationToken);
+        cache.Forget(("apikey", hash));
+        return revoked;
+    }
 }
 
 public sealed class CachedOrganizationStore(RedisOrganizationStore inner, LocalCache cache) : IOrganizationStore

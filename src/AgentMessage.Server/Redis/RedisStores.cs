@@ -21,6 +21,31 @@ public sealed class RedisApiKeyStore(RedisGate redis) : IApiKeyStore
         await redis.RunAsync(db => db.StringSetAsync(RedisKeys.ApiKey(key.Hash), RedisJson.Serialize(key)));
     }
 
+    /// <summary>Compare-and-set on the stored JSON: the write happens only if the key still holds the
+    /// exact value read (a WATCH-style transaction condition), else it reads again.</summary>
+    public async ValueTask<ApiKeyRecord?> RevokeAsync(string hash, DateTimeOffset at, CancellationToken cancellationToken) =>
+        await redis.RunAsync(async db =>
+        {
+            var key = RedisKeys.ApiKey(hash);
+            while (true)
+            {
+                var raw = await db.StringGetAsync(key);
+                if (RedisJson.Deserialize<ApiKeyRecord>(raw) is not { IsActive: true } current)
+                {
+                    return null;
+                }
+
+                var revoked = current with { RevokedAt = at };
+                var transaction = db.CreateTransaction();
+                transaction.AddCondition(Condition.StringEqual(key, raw));
+                _ = transaction.StringSetAsync(key, RedisJson.Serialize(revoked));
+                if (await transaction.ExecuteAsync())
+                {
+                    return revoked;
+                }
+            }
+        });
+
     /// <summary>The organization's set of key hashes, then each key (each in its own slot, so one GET each, pipelined).</summary>
     public async ValueTask<IReadOnlyList<ApiKeyRecord>> ListAsync(string organizationId, CancellationToken cancellationToken) =>
         await redis.RunAsync<IReadOnlyList<ApiKeyRecord>>(async db =>

@@ -162,4 +162,25 @@ public sealed class AdminRedisTests(RedisFixture redis) : IClassFixture<RedisFix
         Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
         await b.AddNumberAsync(other, interrupted);
     }
+
+    [Fact]
+    public async Task ConcurrentRotationsOfOneKey_OnBothInstances_LeaveExactlyOneLiveSuccessor()
+    {
+        await using var instances = await RedisInstances.StartAsync(redis.Server, Operator.Settings(ShortCache));
+        var org = await instances.A.CreateOrganizationAsync("Rotations");
+        var (_, keyId) = await instances.A.CreateKeyAsync(org, Scopes.MessagesRead);
+
+        var rotations = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            (i % 2 == 0 ? instances.A : instances.B).AdminAsync(HttpMethod.Post, $"/v1/admin/organizations/{org}/api-keys/{keyId}:rotate")));
+
+        var winners = rotations.Where(r => r.Response.StatusCode == HttpStatusCode.Created).ToList();
+        var winner = Assert.Single(winners);
+        Assert.All(rotations.Except(winners), r => Assert.Equal((HttpStatusCode)422, r.Response.StatusCode));
+        var newKey = (string)winner.Body["data"]!["key"]!;
+        Assert.Equal(HttpStatusCode.OK, (await instances.B.Rest.CallAsync(Get("/v1/messages", newKey))).Response.StatusCode);
+
+        var (_, listed) = await instances.B.AdminAsync(HttpMethod.Get, $"/v1/admin/organizations/{org}/api-keys");
+        var live = listed["data"]!["api_keys"]!.AsArray().Where(k => k!["revoked_at"] is null).Select(k => (string)k!["id"]!);
+        Assert.Equal([(string)winner.Body["data"]!["api_key"]!["id"]!], live);
+    }
 }
