@@ -77,7 +77,7 @@ public sealed class MediaService(
             var decision = await rateLimiter.TryAcquireAsync(organization.Id, RateLimitedOperation.MediaUpload, policy, cancellationToken);
             if (!decision.Allowed)
             {
-                throw new ApiException(ErrorCode.RateLimited) { RetryAfter = decision.RetryAfter, RateLimit = decision };
+                throw new ApiException(new ApiError(ErrorCode.RateLimited) { RetryAfter = decision.RetryAfter, RateLimit = decision });
             }
 
             // Whole seconds: the expiry clients see is the one the URL signs.
