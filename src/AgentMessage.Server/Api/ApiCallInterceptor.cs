@@ -1,7 +1,6 @@
 using System.Collections.Frozen;
 using AgentMessage.Server.Access;
 using AgentMessage.Server.Errors;
-using AgentMessage.Server.Observability;
 using AgentMessage.Server.RateLimiting;
 using AgentMessage.Server.Rest;
 using AgentMessage.V1;
@@ -14,9 +13,10 @@ namespace AgentMessage.Server.Api;
 /// <summary>
 /// Runs around every RPC, native or transcoded: authenticates the API key, checks the scope the
 /// RPC's <c>required_scope</c> option names, raises a REST body problem held by the facade, and
-/// turns every failure into the error table's form. Its own refusals of a unary call are returned as
-/// values (<see cref="CallRefusal"/>), as are a service's; anything thrown is translated here. Services of our package that state no scope are
-/// refused to everyone; other services (health, reflection) are public.
+/// turns every failure into the error table's form: its own refusals of a unary call end it as
+/// values (<see cref="CallRefusal"/>), as a service's do, and anything thrown is translated here.
+/// Services of our package that state no scope are refused to everyone; other services (health,
+/// reflection) are public.
 /// </summary>
 public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminAuthenticator admin, ILogger<ApiCallInterceptor> logger) : Interceptor
 {

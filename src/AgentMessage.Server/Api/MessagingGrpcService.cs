@@ -34,7 +34,12 @@ public sealed class MessagingGrpcService(MessageService messages, MediaService m
 
     public override async Task<CreateMediaUploadResponse> CreateMediaUpload(CreateMediaUploadRequest request, ServerCallContext context)
     {
-        var result = await media.CreateUploadAsync(context.GetCaller(), request.MimeType, request.ByteSize, IdempotencyKey(context), context.CancellationToken);
+        var outcome = await media.CreateUploadAsync(context.GetCaller(), request.MimeType, request.ByteSize, IdempotencyKey(context), context.CancellationToken);
+        if (!outcome.TryGetValue(out var result, out var refusal))
+        {
+            return context.Refuse<CreateMediaUploadResponse>(refusal);
+        }
+
         ReportOutcome(context, result.RateLimit, result.Replayed);
         var upload = result.Upload;
         var response = new CreateMediaUploadResponse

@@ -1,6 +1,6 @@
+using AgentMessage.Server.Observability;
 using AgentMessage.Server.RateLimiting;
 using Google.Protobuf.WellKnownTypes;
-using AgentMessage.Server.Observability;
 using Google.Rpc;
 using HttpResponse = Microsoft.AspNetCore.Http.HttpResponse;
 

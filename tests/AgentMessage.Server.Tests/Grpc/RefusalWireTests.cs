@@ -89,6 +89,24 @@ public sealed class RefusalWireTests
         AssertTrailersOnly(failed, code: 13, "internal error", "INTERNAL");
     }
 
+    [Fact]
+    public async Task CreateMediaUpload_RateLimited_IsTrailersOnlyWithRetryInfo()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["AgentMessage:RateLimits:MediaUpload:Burst"] = "1",
+            ["AgentMessage:RateLimits:MediaUpload:PerSecond"] = "0.01",
+        });
+        var request = new CreateMediaUploadRequest { MimeType = "image/png", ByteSize = 1024 };
+        var accepted = await CallRawAsync(server, "CreateMediaUpload", request);
+        Assert.Equal("0", accepted.Trailers["grpc-status"]);
+
+        var refused = await CallRawAsync(server, "CreateMediaUpload", request);
+
+        var status = AssertTrailersOnly(refused, code: 8, "rate limited", "RATE_LIMITED");
+        Assert.Equal(status.GetDetail<RetryInfo>()!.RetryDelay.Seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), refused.Header("retry-after"));
+    }
+
     private static Google.Rpc.Status AssertTrailersOnly(RawResponse response, int code, string message, string reason)
     {
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -111,7 +129,10 @@ public sealed class RefusalWireTests
         return status;
     }
 
-    private static async Task<RawResponse> SendRawAsync(TestServer server, SendMessageRequest request, string? key = TestServer.DevKey)
+    private static Task<RawResponse> SendRawAsync(TestServer server, SendMessageRequest request, string? key = TestServer.DevKey) =>
+        CallRawAsync(server, "SendMessage", request, key);
+
+    private static async Task<RawResponse> CallRawAsync(TestServer server, string method, IMessage request, string? key = TestServer.DevKey)
     {
         var payload = request.ToByteArray();
         var frame = new byte[5 + payload.Length];
@@ -119,7 +140,7 @@ public sealed class RefusalWireTests
         payload.CopyTo(frame, 5);
 
         using var client = new HttpClient { BaseAddress = server.GrpcUrl };
-        using var message = new HttpRequestMessage(HttpMethod.Post, "/agentmessage.v1.MessagingService/SendMessage")
+        using var message = new HttpRequestMessage(HttpMethod.Post, $"/agentmessage.v1.MessagingService/{method}")
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
