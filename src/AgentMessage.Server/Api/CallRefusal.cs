@@ -19,31 +19,37 @@ public static class CallRefusal
     /// hand back to the framework in place of an answer (grpc-dotnet refuses a null one).
     /// </summary>
     /// <remarks>
-    /// Both hosts honour <see cref="ServerCallContext.Status"/> when a unary method returns: JSON
-    /// transcoding answers with that status and never writes the response (the REST facade then
-    /// writes the envelope from the recorded failure); grpc-dotnet sends the status, with
-    /// <see cref="ServerCallContext.ResponseTrailers"/>, but also writes the returned message first.
-    /// A thrown RpcException sends no message, and the status in the response headers (trailers-only),
-    /// so on native calls the message is written into a discarding body: the response has not
-    /// started when grpc-dotnet ends the call, and it puts the status in the headers as for a throw.
+    /// grpc-dotnet sends <see cref="ServerCallContext.Status"/>, with
+    /// <see cref="ServerCallContext.ResponseTrailers"/>, when a unary method returns, but writes the
+    /// returned message first; a thrown RpcException sends no message, and the status in the
+    /// response headers (trailers-only). So the message is written into a discarding body: the
+    /// response has not started when grpc-dotnet ends the call, and it puts the status in the
+    /// headers as for a throw.
+    /// JSON transcoding turns a status other than OK back into a thrown RpcException. It is left
+    /// OK there: the REST facade answers a transcoded call that recorded a failure with the error
+    /// envelope, whatever transcoding wrote (here, the empty response).
     /// </remarks>
     public static TResponse Refuse<TResponse>(this ServerCallContext context, ApiError failure)
         where TResponse : class
     {
         var http = context.GetHttpContext();
-        var status = ApiFailure.Record(http, failure);
-        context.Status = new Status((StatusCode)status.Code, status.Message);
         if (GrpcRequest.IsNative(http.Request))
         {
+            var status = ApiFailure.Record(http, failure);
+            context.Status = new Status((StatusCode)status.Code, status.Message);
             context.ResponseTrailers.SetRpcStatus(status);
             http.Features.Set<IHttpResponseBodyFeature>(new DiscardingBody());
+        }
+        else
+        {
+            ApiFailure.RecordForRest(http, failure);
         }
 
         return Unanswered<TResponse>.Response;
     }
 
     /// <summary>One empty message per response type (every protobuf message has a parameterless
-    /// constructor); never filled in, and serialized only into <see cref="DiscardingBody"/>.</summary>
+    /// constructor); never filled in, and what it serializes to is never sent.</summary>
     private static class Unanswered<TResponse>
         where TResponse : class
     {

@@ -18,15 +18,20 @@ public static class ApiFailure
     public static readonly object RequestProblemKey = new();
 
     /// <summary>
-    /// Makes <paramref name="failure"/> the outcome of this call on both faces: the REST facade
-    /// renders it from <see cref="Key"/>, the headers go out now (gRPC: as metadata), and the
-    /// returned google.rpc.Status is the gRPC form.
+    /// Makes <paramref name="failure"/> the outcome of this call: the REST facade renders it from
+    /// <see cref="Key"/>, and its headers go out now (gRPC: as metadata). Returns the gRPC form.
     /// </summary>
     public static Google.Rpc.Status Record(HttpContext context, ApiError failure)
     {
+        RecordForRest(context, failure);
+        return ToStatus(failure, RequestId.Of(context));
+    }
+
+    /// <summary><see cref="Record"/> for a transcoded call, which needs no gRPC form.</summary>
+    public static void RecordForRest(HttpContext context, ApiError failure)
+    {
         context.Items[Key] = failure;
         ApplyHeaders(context.Response, failure);
-        return ToStatus(failure, RequestId.Of(context));
     }
 
     /// <summary>

@@ -68,6 +68,8 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
 
     private async Task FinishAsync(HttpContext context, RestCall call, ReadOnlyMemory<byte> written)
     {
+        // A failure the call recorded is its answer, whether transcoding then wrote an error (a
+        // thrown one) or the empty response of a refusal returned as a value (CallRefusal).
         if (context.Items[ApiFailure.Key] is ApiError failure)
         {
             await RestEnvelope.WriteErrorAsync(context, failure);
