@@ -19,15 +19,15 @@ public static class CallRefusal
     /// hand back to the framework in place of an answer (grpc-dotnet refuses a null one).
     /// </summary>
     /// <remarks>
-    /// grpc-dotnet sends <see cref="ServerCallContext.Status"/>, with
+    /// <para>grpc-dotnet sends <see cref="ServerCallContext.Status"/>, with
     /// <see cref="ServerCallContext.ResponseTrailers"/>, when a unary method returns, but writes the
     /// returned message first; a thrown RpcException sends no message, and the status in the
     /// response headers (trailers-only). So the message is written into a discarding body: the
     /// response has not started when grpc-dotnet ends the call, and it puts the status in the
-    /// headers as for a throw.
-    /// JSON transcoding turns a status other than OK back into a thrown RpcException. It is left
-    /// OK there: the REST facade answers a transcoded call that recorded a failure with the error
-    /// envelope, whatever transcoding wrote (here, the empty response).
+    /// headers as for a throw.</para>
+    /// <para>JSON transcoding turns a status other than OK back into a thrown RpcException. It is
+    /// left OK there: the REST facade answers a transcoded call that recorded a failure with the
+    /// error envelope, whatever transcoding wrote (here, the empty response).</para>
     /// </remarks>
     public static TResponse Refuse<TResponse>(this ServerCallContext context, ApiError failure)
         where TResponse : class
