@@ -1,7 +1,6 @@
 using System.Collections.Frozen;
 using AgentMessage.Server.Access;
 using AgentMessage.Server.Errors;
-using AgentMessage.Server.Observability;
 using AgentMessage.Server.RateLimiting;
 using AgentMessage.Server.Rest;
 using AgentMessage.V1;
@@ -14,8 +13,10 @@ namespace AgentMessage.Server.Api;
 /// <summary>
 /// Runs around every RPC, native or transcoded: authenticates the API key, checks the scope the
 /// RPC's <c>required_scope</c> option names, raises a REST body problem held by the facade, and
-/// turns every failure into the error table's form. Services of our package that state no scope are
-/// refused to everyone; other services (health, reflection) are public.
+/// turns every failure into the error table's form: its own refusals of a unary call end it as
+/// values (<see cref="CallRefusal"/>), as a service's do, and anything thrown is translated here.
+/// Services of our package that state no scope are refused to everyone; other services (health,
+/// reflection) are public.
 /// </summary>
 public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminAuthenticator admin, ILogger<ApiCallInterceptor> logger) : Interceptor
 {
@@ -50,7 +51,11 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
     {
         try
         {
-            await AdmitAsync(context, request);
+            if (await AdmitAsync(context, request) is { } refusal)
+            {
+                return context.Refuse<TResponse>(refusal);
+            }
+
             return await continuation(request, context);
         }
         catch (Exception exception) when (Translate(exception, context) is { } translated)
@@ -63,7 +68,13 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
     {
         try
         {
-            await AdmitAsync(context, request);
+            if (await AdmitAsync(context, request) is { } refusal)
+            {
+                // Streams are not the hot path: a refusal before the first message is thrown, as
+                // the framework's streaming handlers expect.
+                throw new ApiException(refusal);
+            }
+
             await continuation(request, responseStream, context);
         }
         catch (Exception exception) when (Translate(exception, context) is { } translated)
@@ -72,16 +83,12 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
         }
     }
 
-    private async Task AdmitAsync(ServerCallContext context, object request)
+    /// <summary>Authentication, scope, and the request's own problems: the refusal, or null to go on.</summary>
+    private async ValueTask<ApiError?> AdmitAsync(ServerCallContext context, object request)
     {
         if (!OwnMethods.TryGetValue(context.Method, out var rule))
         {
-            if (context.Method.StartsWith($"/{OwnPackage}.", StringComparison.Ordinal))
-            {
-                throw new ApiException(ErrorCode.Forbidden);
-            }
-
-            return;
+            return context.Method.StartsWith($"/{OwnPackage}.", StringComparison.Ordinal) ? new ApiError(ErrorCode.Forbidden) : null;
         }
 
         var http = context.GetHttpContext();
@@ -91,53 +98,51 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
         }
         else
         {
-            var caller = await authenticator.AuthenticateAsync(http.Request.Headers.Authorization, context.CancellationToken)
-                ?? throw new ApiException(ErrorCode.Unauthorized);
+            var caller = await authenticator.AuthenticateAsync(http.Request.Headers.Authorization, context.CancellationToken);
+            if (caller is null)
+            {
+                return new ApiError(ErrorCode.Unauthorized);
+            }
+
             if (rule.RequiredScope.Length == 0 || !caller.Scopes.Contains(rule.RequiredScope))
             {
-                throw new ApiException(ErrorCode.Forbidden, details: new Dictionary<string, string> { ["scope"] = rule.RequiredScope });
+                return new ApiError(ErrorCode.Forbidden, details: new Dictionary<string, string> { ["scope"] = rule.RequiredScope });
             }
 
             http.Features.Set(caller);
         }
 
-        if (http.Items[ApiFailure.RequestProblemKey] is ApiException problem)
+        if (http.Items[ApiFailure.RequestProblemKey] is ApiError problem)
         {
-            throw problem;
+            return problem;
         }
 
         // The REST facade already bounds the JSON body; this bounds the native face the same way.
         if (request is Google.Protobuf.IMessage message && message.CalculateSize() > RestFacadeMiddleware.MaxRequestBodyBytes)
         {
-            throw new ApiException(ErrorCode.PayloadTooLarge, $"request must be at most {RestFacadeMiddleware.MaxRequestBodyBytes} bytes");
+            return new ApiError(ErrorCode.PayloadTooLarge, $"request must be at most {RestFacadeMiddleware.MaxRequestBodyBytes} bytes");
         }
+
+        return null;
     }
 
     /// <summary>The exception to throw instead, or null to let this one through unchanged.</summary>
     private RpcException? Translate(Exception exception, ServerCallContext context)
     {
-        var http = context.GetHttpContext();
         var failure = exception switch
         {
-            ApiException api => api,
+            ApiException api => api.Failure,
             OperationCanceledException when context.CancellationToken.IsCancellationRequested => null,
             RpcException => null,
             _ => Unexpected(exception),
         };
-        if (failure is null)
-        {
-            return null;
-        }
-
-        http.Items[ApiFailure.Key] = failure;
-        ApiFailure.ApplyHeaders(http.Response, failure);
-        return ApiFailure.ToRpcException(failure, RequestId.Of(http));
+        return failure is null ? null : ApiFailure.Record(context.GetHttpContext(), failure).ToRpcException();
     }
 
-    private ApiException Unexpected(Exception exception)
+    private ApiError Unexpected(Exception exception)
     {
         logger.LogError(exception, "Unhandled exception in RPC");
-        return new ApiException(ErrorCode.Internal);
+        return new ApiError(ErrorCode.Internal);
     }
 
     /// <summary>An RPC's <c>admin_only</c> and <c>required_scope</c> options (empty: none stated).</summary>

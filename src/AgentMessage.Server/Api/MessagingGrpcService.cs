@@ -16,20 +16,31 @@ public static class IdempotencyHeader
 }
 
 /// <summary>agentmessage.v1.MessagingService: maps the contract onto <see cref="MessageService"/>.
-/// Authentication, scopes and error translation happen in <see cref="ApiCallInterceptor"/>.</summary>
+/// Authentication, scopes and error translation happen in <see cref="ApiCallInterceptor"/>; refusals
+/// a service returns rather than throws end the call through <see cref="CallRefusal"/>.</summary>
 [BindServiceMethod(typeof(MessagingServiceBinding), nameof(MessagingServiceBinding.BindService))]
 public sealed class MessagingGrpcService(MessageService messages, MediaService media, StatusStreamService statuses) : MessagingService.MessagingServiceBase
 {
     public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
     {
-        var result = await messages.SendAsync(context.GetCaller(), ProtoMapping.ToCommand(request), IdempotencyKey(context), context.CancellationToken);
+        var outcome = await messages.SendAsync(context.GetCaller(), ProtoMapping.ToCommand(request), IdempotencyKey(context), context.CancellationToken);
+        if (!outcome.TryGetValue(out var result, out var refusal))
+        {
+            return context.Refuse<SendMessageResponse>(refusal);
+        }
+
         ReportOutcome(context, result.RateLimit, result.Replayed);
         return new SendMessageResponse { Message = ProtoMapping.ToProto(result.Message) };
     }
 
     public override async Task<CreateMediaUploadResponse> CreateMediaUpload(CreateMediaUploadRequest request, ServerCallContext context)
     {
-        var result = await media.CreateUploadAsync(context.GetCaller(), request.MimeType, request.ByteSize, IdempotencyKey(context), context.CancellationToken);
+        var outcome = await media.CreateUploadAsync(context.GetCaller(), request.MimeType, request.ByteSize, IdempotencyKey(context), context.CancellationToken);
+        if (!outcome.TryGetValue(out var result, out var refusal))
+        {
+            return context.Refuse<CreateMediaUploadResponse>(refusal);
+        }
+
         ReportOutcome(context, result.RateLimit, result.Replayed);
         var upload = result.Upload;
         var response = new CreateMediaUploadResponse

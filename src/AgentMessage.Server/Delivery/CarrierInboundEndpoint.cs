@@ -67,8 +67,8 @@ public static class CarrierInboundEndpoint
         catch (ApiException failure)
         {
             // The state store is down: the carrier retries a message that was not answered 2xx.
-            ApiFailure.ApplyHeaders(context.Response, failure);
-            await RestEnvelope.WriteErrorAsync(context, failure);
+            ApiFailure.ApplyHeaders(context.Response, failure.Failure);
+            await RestEnvelope.WriteErrorAsync(context, failure.Failure);
             return;
         }
 

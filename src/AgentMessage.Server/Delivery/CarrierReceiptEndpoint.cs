@@ -62,8 +62,8 @@ public static class CarrierReceiptEndpoint
             catch (ApiException failure)
             {
                 // The state store is down: a carrier retries a receipt that was not answered 2xx.
-                ApiFailure.ApplyHeaders(context.Response, failure);
-                await RestEnvelope.WriteErrorAsync(context, failure);
+                ApiFailure.ApplyHeaders(context.Response, failure.Failure);
+                await RestEnvelope.WriteErrorAsync(context, failure.Failure);
                 return;
             }
         }

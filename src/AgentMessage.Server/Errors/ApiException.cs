@@ -1,34 +1,22 @@
-using AgentMessage.Server.RateLimiting;
-
 namespace AgentMessage.Server.Errors;
 
 /// <summary>
-/// The one way domain and transport code report a failure to a caller. The gRPC interceptor turns it
-/// into a status with ErrorInfo, BadRequest and RetryInfo details; the REST facade into the envelope.
+/// An <see cref="ApiError"/> thrown, for failures off the hot path and from code that cannot return
+/// one (stores, authenticators). The gRPC interceptor turns it into a status with ErrorInfo,
+/// BadRequest and RetryInfo details; the REST facade into the envelope.
 /// </summary>
-public sealed class ApiException : Exception
+public sealed class ApiException(ApiError failure) : Exception(failure.Message)
 {
     public ApiException(ErrorCode error, string? message = null, IReadOnlyDictionary<string, string>? details = null)
-        : base(message ?? error.DefaultMessage)
+        : this(new ApiError(error, message, details))
     {
-        Error = error;
-        Details = details;
     }
 
-    public ErrorCode Error { get; }
+    public ApiError Failure { get; } = failure;
 
-    /// <summary>Field path to problem, for validation failures; other extra facts for other codes.</summary>
-    public IReadOnlyDictionary<string, string>? Details { get; }
+    public ErrorCode Error => Failure.Error;
 
-    /// <summary>When set, the caller may retry after this delay (Retry-After, RetryInfo).</summary>
-    public TimeSpan? RetryAfter { get; init; }
+    public static ApiException Validation(string field, string problem) => new(ApiError.Validation(field, problem));
 
-    /// <summary>The rate-limit state to report in headers alongside the error.</summary>
-    public RateLimitDecision? RateLimit { get; init; }
-
-    public static ApiException Validation(string field, string problem) =>
-        new(ErrorCode.ValidationFailed, details: new Dictionary<string, string> { [field] = problem });
-
-    public static ApiException Validation(IReadOnlyDictionary<string, string> problems) =>
-        new(ErrorCode.ValidationFailed, details: problems);
+    public static ApiException Validation(IReadOnlyDictionary<string, string> problems) => new(ApiError.Validation(problems));
 }

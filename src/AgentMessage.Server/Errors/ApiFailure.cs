@@ -1,12 +1,12 @@
+using AgentMessage.Server.Observability;
 using AgentMessage.Server.RateLimiting;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using HttpResponse = Microsoft.AspNetCore.Http.HttpResponse;
-using Grpc.Core;
 
 namespace AgentMessage.Server.Errors;
 
-/// <summary>How an <see cref="ApiException"/> reaches each face of the API.</summary>
+/// <summary>How an <see cref="ApiError"/>, returned or thrown, reaches each face of the API.</summary>
 public static class ApiFailure
 {
     public const string Domain = "agentmessage.io";
@@ -18,11 +18,28 @@ public static class ApiFailure
     public static readonly object RequestProblemKey = new();
 
     /// <summary>
-    /// The gRPC form: the status code of the table, and google.rpc.Status details in
-    /// grpc-status-details-bin: ErrorInfo (reason = our code), BadRequest for field problems,
+    /// Makes <paramref name="failure"/> the outcome of this call: the REST facade renders it from
+    /// <see cref="Key"/>, and its headers go out now (gRPC: as metadata). Returns the gRPC form.
+    /// </summary>
+    public static Google.Rpc.Status Record(HttpContext context, ApiError failure)
+    {
+        RecordForRest(context, failure);
+        return ToStatus(failure, RequestId.Of(context));
+    }
+
+    /// <summary><see cref="Record"/> for a transcoded call, which needs no gRPC form.</summary>
+    public static void RecordForRest(HttpContext context, ApiError failure)
+    {
+        context.Items[Key] = failure;
+        ApplyHeaders(context.Response, failure);
+    }
+
+    /// <summary>
+    /// The gRPC form: the status code of the table, and google.rpc.Status details (sent in
+    /// grpc-status-details-bin): ErrorInfo (reason = our code), BadRequest for field problems,
     /// RetryInfo when a retry delay applies.
     /// </summary>
-    public static RpcException ToRpcException(ApiException failure, string requestId)
+    public static Google.Rpc.Status ToStatus(ApiError failure, string requestId)
     {
         // Any.Pack serializes at once: ErrorInfo must be complete before it is packed.
         var info = new ErrorInfo { Reason = failure.Error.Code, Domain = Domain, Metadata = { ["request_id"] = requestId } };
@@ -53,11 +70,11 @@ public static class ApiFailure
             status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(WholeSeconds(delay)) }));
         }
 
-        return status.ToRpcException();
+        return status;
     }
 
     /// <summary>Headers that go with a failure on both faces (gRPC carries them as metadata).</summary>
-    public static void ApplyHeaders(HttpResponse response, ApiException failure)
+    public static void ApplyHeaders(HttpResponse response, ApiError failure)
     {
         if (failure.Error == ErrorCode.Unauthorized)
         {

@@ -70,7 +70,7 @@ public static class IdempotencyStoreExtensions
         };
 
     /// <summary>The answer to a twin of a request that is still running.</summary>
-    public static ApiException InProgress() => new(ErrorCode.IdempotencyInProgress) { RetryAfter = TimeSpan.FromSeconds(1) };
+    public static ApiException InProgress() => new(new ApiError(ErrorCode.IdempotencyInProgress) { RetryAfter = TimeSpan.FromSeconds(1) });
 }
 
 public sealed class IdempotencyOptions

@@ -30,7 +30,8 @@ public sealed class MediaService(
 {
     public bool IsMmsEnabled(Organization organization) => options.Value.MmsEnabled && organization.MmsEnabled;
 
-    public async Task<MediaUploadResult> CreateUploadAsync(Caller caller, string mimeType, long byteSize, string? idempotencyKey, CancellationToken cancellationToken)
+    /// <summary>An upload slot; validation, MMS off and the rate limit are returned as refusals.</summary>
+    public async Task<ApiResult<MediaUploadResult>> CreateUploadAsync(Caller caller, string mimeType, long byteSize, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var problems = new Dictionary<string, string>();
         if (idempotencyKey is not null && IdempotencyOptions.KeyProblem(idempotencyKey) is { } keyProblem)
@@ -50,13 +51,13 @@ public sealed class MediaService(
 
         if (problems.Count > 0)
         {
-            throw ApiException.Validation(problems);
+            return ApiError.Validation(problems);
         }
 
         var organization = await organizations.GetAsync(caller.OrganizationId, cancellationToken) ?? throw new ApiException(ErrorCode.Unauthorized);
         if (!IsMmsEnabled(organization))
         {
-            throw new ApiException(ErrorCode.MmsDisabled);
+            return new ApiError(ErrorCode.MmsDisabled);
         }
 
         IdempotencyClaim? claim = null;
@@ -77,7 +78,7 @@ public sealed class MediaService(
             var decision = await rateLimiter.TryAcquireAsync(organization.Id, RateLimitedOperation.MediaUpload, policy, cancellationToken);
             if (!decision.Allowed)
             {
-                throw new ApiException(ErrorCode.RateLimited) { RetryAfter = decision.RetryAfter, RateLimit = decision };
+                return new ApiError(ErrorCode.RateLimited) { RetryAfter = decision.RetryAfter, RateLimit = decision };
             }
 
             // Whole seconds: the expiry clients see is the one the URL signs.

@@ -117,7 +117,7 @@ public sealed class S3MediaStore : IMediaStore, IDisposable
             || (exception is AmazonClientException && exception is not AmazonServiceException))
         {
             logger.LogWarning("Object store unreachable: {Reason}", exception.Message);
-            throw new ApiException(ErrorCode.Unavailable) { RetryAfter = TimeSpan.FromSeconds(2) };
+            throw new ApiException(new ApiError(ErrorCode.Unavailable) { RetryAfter = TimeSpan.FromSeconds(2) });
         }
     }
 }

@@ -17,7 +17,8 @@ public sealed record SendResult(Message Message, RateLimitDecision? RateLimit, b
 /// Sending, reading and listing messages for one caller's organization. The checks run in the order
 /// of CONTRACT.md section 5. The business rules (ownership, consent, line type) are read before the
 /// rate limit is applied but take effect after it, so a send that breaks one still spends a token,
-/// and the token, the message and the idempotency key are then settled in one atomic step.
+/// and the token, the message and the idempotency key are then settled in one atomic step. A send's
+/// expected refusals (validation, MMS off, rate limit, business rules) are returned, not thrown.
 /// </summary>
 public sealed class MessageService(
     IMessageStore messages,
@@ -35,14 +36,18 @@ public sealed class MessageService(
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 100;
 
-    public async Task<SendResult> SendAsync(Caller caller, SendMessageCommand command, string? idempotencyKey, CancellationToken cancellationToken)
+    public async Task<ApiResult<SendResult>> SendAsync(Caller caller, SendMessageCommand command, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        ValidateShape(command, idempotencyKey);
+        if (ShapeProblems(command, idempotencyKey) is { } invalid)
+        {
+            return invalid;
+        }
+
         var organization = await organizations.GetAsync(caller.OrganizationId, cancellationToken)
             ?? throw new ApiException(ErrorCode.Unauthorized);
         if (command.Media.Count > 0 && !media.IsMmsEnabled(organization))
         {
-            throw new ApiException(ErrorCode.MmsDisabled);
+            return new ApiError(ErrorCode.MmsDisabled);
         }
 
         IdempotencyClaim? claim = null;
@@ -71,12 +76,12 @@ public sealed class MessageService(
 
             if (!outcome.RateLimit.Allowed)
             {
-                throw new ApiException(ErrorCode.RateLimited) { RetryAfter = outcome.RateLimit.RetryAfter, RateLimit = outcome.RateLimit };
+                return new ApiError(ErrorCode.RateLimited) { RetryAfter = outcome.RateLimit.RetryAfter, RateLimit = outcome.RateLimit };
             }
 
             if (refusal is not null)
             {
-                throw new ApiException(refusal.Error, refusal.Message, refusal.Details) { RateLimit = outcome.RateLimit };
+                return refusal with { RateLimit = outcome.RateLimit };
             }
 
             return new SendResult(message!, outcome.RateLimit, Replayed: false);
@@ -125,22 +130,22 @@ public sealed class MessageService(
     }
 
     /// <summary>Ownership, consent, line type and media references: the refusal, or the checked media.</summary>
-    private async ValueTask<(ApiException? Refusal, ResolvedMedia? Media)> CheckBusinessRulesAsync(string organizationId, SendMessageCommand command, CancellationToken cancellationToken)
+    private async ValueTask<(ApiError? Refusal, ResolvedMedia? Media)> CheckBusinessRulesAsync(string organizationId, SendMessageCommand command, CancellationToken cancellationToken)
     {
         if (!await numbers.IsOwnedAsync(organizationId, command.From, cancellationToken))
         {
-            return (ApiException.Validation("from", "is not a number your organization owns"), null);
+            return (ApiError.Validation("from", "is not a number your organization owns"), null);
         }
 
         if (!await consents.HasConsentAsync(organizationId, command.To, cancellationToken))
         {
-            return (new ApiException(ErrorCode.ConsentRequired), null);
+            return (new ApiError(ErrorCode.ConsentRequired), null);
         }
 
         var lookup = await lineTypes.GetAsync(organizationId, command.To, cancellationToken);
         if (lookup is { LineType: LineType.Landline } && time.GetUtcNow() - lookup.LookedUpAt <= messaging.Value.LineTypeLookupMaxAge)
         {
-            return (new ApiException(ErrorCode.LineTypeBlocked), null);
+            return (new ApiError(ErrorCode.LineTypeBlocked), null);
         }
 
         if (command.Media.Count == 0)
@@ -149,7 +154,7 @@ public sealed class MessageService(
         }
 
         var (problems, resolved) = await media.ResolveAsync(organizationId, command.Media, cancellationToken);
-        return problems.Count > 0 ? (ApiException.Validation(problems), null) : (null, resolved);
+        return problems.Count > 0 ? (ApiError.Validation(problems), null) : (null, resolved);
     }
 
     private Message NewMessage(string organizationId, SendMessageCommand command, ResolvedMedia resolved)
@@ -190,7 +195,7 @@ public sealed class MessageService(
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)));
     }
 
-    private static void ValidateShape(SendMessageCommand command, string? idempotencyKey)
+    private static ApiError? ShapeProblems(SendMessageCommand command, string? idempotencyKey)
     {
         var problems = new Dictionary<string, string>();
         if (idempotencyKey is not null && IdempotencyOptions.KeyProblem(idempotencyKey) is { } keyProblem)
@@ -243,9 +248,6 @@ public sealed class MessageService(
             problems["tag"] = tagProblem;
         }
 
-        if (problems.Count > 0)
-        {
-            throw ApiException.Validation(problems);
-        }
+        return problems.Count > 0 ? ApiError.Validation(problems) : null;
     }
 }

@@ -34,7 +34,7 @@ public sealed class RequestEdgeMiddleware(RequestDelegate next, ILogger<RequestE
         var id = RequestId.Assign(context);
         context.Response.Headers[RequestId.Header] = id;
         var started = Stopwatch.GetTimestamp();
-        var grpc = context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
+        var grpc = Api.GrpcRequest.IsNative(context.Request);
         using var scope = logger.BeginScope(new RequestScope(id));
         try
         {
@@ -62,17 +62,26 @@ public sealed class RequestEdgeMiddleware(RequestDelegate next, ILogger<RequestE
     {
         if (logger.IsEnabled(LogLevel.Information))
         {
-            var grpcStatus = grpc ? context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers["grpc-status"].ToString() : null;
+            var grpcStatus = grpc ? GrpcStatus(context) : null;
             logger.LogInformation(
-                "{Protocol} {Method} {Path} answered {Status}{GrpcStatus} in {ElapsedMs:0.0} ms request_id={RequestId}",
+                "{Protocol} {Method} {Path} answered {Status}{GrpcStatus}{Error} in {ElapsedMs:0.0} ms request_id={RequestId}",
                 context.Request.Protocol,
                 context.Request.Method,
                 context.Request.Path.Value,
                 context.Response.StatusCode,
                 string.IsNullOrEmpty(grpcStatus) ? string.Empty : $" grpc-status={grpcStatus}",
+                context.Items[ApiFailure.Key] is ApiError failure ? $" error={failure.Error.Code}" : string.Empty,
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 id);
         }
+    }
+
+    /// <summary>The status of a gRPC call: in the trailers, or in the headers of a trailers-only
+    /// response (a call that failed before writing a message).</summary>
+    private static string? GrpcStatus(HttpContext context)
+    {
+        var trailers = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers;
+        return trailers?["grpc-status"] is { Count: > 0 } status ? status.ToString() : context.Response.Headers["grpc-status"].ToString();
     }
 }
 

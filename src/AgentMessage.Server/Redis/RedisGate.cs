@@ -35,7 +35,7 @@ public sealed class RedisGate(IConnectionMultiplexer multiplexer, IOptions<Redis
                 logger.LogError("Redis is unreachable ({Reason}); answering UNAVAILABLE until it returns", exception.Message);
             }
 
-            throw new ApiException(ErrorCode.Unavailable) { RetryAfter = options.Value.UnavailableRetryAfter };
+            throw new ApiException(new ApiError(ErrorCode.Unavailable) { RetryAfter = options.Value.UnavailableRetryAfter });
         }
     }
 

@@ -18,7 +18,7 @@ public static class RestEnvelope
     /// served as application/json, never embedded in HTML, so HTML-sensitive escaping buys nothing.</summary>
     public static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static Task WriteErrorAsync(HttpContext context, ApiException failure) =>
+    public static Task WriteErrorAsync(HttpContext context, ApiError failure) =>
         WriteErrorAsync(context, failure.Error, failure.Message, failure.Details);
 
     public static async Task WriteErrorAsync(HttpContext context, ErrorCode error, string message, IReadOnlyDictionary<string, string>? details)

@@ -30,7 +30,7 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
     public async Task InvokeAsync(HttpContext context)
     {
         var metadata = context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
-        if (metadata is null || IsGrpc(context.Request))
+        if (metadata is null || Api.GrpcRequest.IsNative(context.Request))
         {
             await next(context);
             return;
@@ -66,13 +66,11 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
         await FinishAsync(context, call, written);
     }
 
-    /// <summary>True for native gRPC requests that reached a transcoded endpoint's route.</summary>
-    private static bool IsGrpc(HttpRequest request) =>
-        request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
-
     private async Task FinishAsync(HttpContext context, RestCall call, ReadOnlyMemory<byte> written)
     {
-        if (context.Items[ApiFailure.Key] is ApiException failure)
+        // A failure the call recorded is its answer, whether transcoding then wrote an error (a
+        // thrown one) or the empty response of a refusal returned as a value (CallRefusal).
+        if (context.Items[ApiFailure.Key] is ApiError failure)
         {
             await RestEnvelope.WriteErrorAsync(context, failure);
             return;
@@ -150,7 +148,7 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
         request.QueryString = builder.ToQueryString();
         if (problems.Count > 0)
         {
-            context.Items[ApiFailure.RequestProblemKey] = ApiException.Validation(problems);
+            context.Items[ApiFailure.RequestProblemKey] = ApiError.Validation(problems);
         }
     }
 
@@ -188,12 +186,12 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
         ReplaceBody(request, buffer.WrittenMemory.ToArray());
     }
 
-    private static async Task<(byte[]? Body, ApiException? Failure)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<(byte[]? Body, ApiError? Failure)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) ||
             !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, new ApiException(ErrorCode.BadRequest, "content type must be application/json"));
+            return (null, new ApiError(ErrorCode.BadRequest, "content type must be application/json"));
         }
 
         if (request.ContentLength > MaxRequestBodyBytes)
@@ -227,18 +225,18 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
             using var document = JsonDocument.Parse(bytes);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                return (null, new ApiException(ErrorCode.BadRequest, "request body must be a JSON object"));
+                return (null, new ApiError(ErrorCode.BadRequest, "request body must be a JSON object"));
             }
         }
         catch (JsonException)
         {
-            return (null, new ApiException(ErrorCode.BadRequest, "request body is not valid JSON"));
+            return (null, new ApiError(ErrorCode.BadRequest, "request body is not valid JSON"));
         }
 
         return (bytes, null);
     }
 
-    private static ApiException TooLarge() =>
+    private static ApiError TooLarge() =>
         new(ErrorCode.PayloadTooLarge, $"request body must be at most {MaxRequestBodyBytes} bytes");
 
     private static void ReplaceBody(HttpRequest request, byte[] body)

@@ -99,7 +99,7 @@ internal sealed class StreamingCapture(HttpContext context, Stream inner, Messag
         }
 
         var output = new ArrayBufferWriter<byte>(json.Length + 16);
-        if (context.Items[ApiFailure.Key] is ApiException failure)
+        if (context.Items[ApiFailure.Key] is ApiError failure)
         {
             // Transcoding's closing google.rpc.Status line, after the stream had started.
             RestEnvelope.WriteError(output, context, failure.Error, failure.Message, failure.Details);
