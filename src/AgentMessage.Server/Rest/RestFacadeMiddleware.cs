@@ -252,12 +252,14 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
             return (null, TooLarge());
         }
 
-        // Room for one byte more than the limit, so that a longer body of unknown length shows itself.
+        // Room for one byte more than the limit, so that a longer body of unknown length shows
+        // itself; a declared length is all there is (the server enforces it), so no read waits
+        // for the end once it has arrived.
         const int Limit = MaxRequestBodyBytes + 1;
-        var buffer = new PooledBuffer(declared is { } length ? (int)length + 1 : 4096);
+        var buffer = new PooledBuffer(declared is { } length ? (int)length : 4096);
         try
         {
-            while (buffer.WrittenCount < Limit)
+            while (buffer.WrittenCount < Limit && buffer.WrittenCount != declared)
             {
                 var room = buffer.GetMemory(Math.Min(16 * 1024, Limit - buffer.WrittenCount));
                 var read = await request.Body.ReadAsync(room[..Math.Min(room.Length, Limit - buffer.WrittenCount)], cancellationToken);
