@@ -13,7 +13,8 @@ namespace AgentMessage.Server.Rest;
 /// </summary>
 internal ref struct EnumValueRewriter
 {
-    /// <summary>Longer strings are no enum name and no field name of ours; they take the slow path.</summary>
+    /// <summary>Longer than any name of ours: such a property name is looked up through a string,
+    /// and such an enum value is an unknown name.</summary>
     private const int MaxNameChars = 64;
 
     private readonly ReadOnlySpan<byte> json;
