@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Google.Protobuf.Reflection;
 
 namespace AgentMessage.Server.Rest;
@@ -18,16 +20,64 @@ public static class ProtoJsonEnums
     /// domain's validation then reports against the field, after authentication.</summary>
     public const int UndefinedValue = -1;
 
-    private static readonly ConcurrentDictionary<MessageDescriptor, FrozenDictionary<string, FieldDescriptor>> FieldsByJsonName = new();
+    private static readonly ConcurrentDictionary<MessageDescriptor, FieldTable> FieldsByJsonName = new();
     private static readonly ConcurrentDictionary<EnumDescriptor, EnumNames> Names = new();
 
-    /// <summary>Copies a response message, writing enum values in their REST form.</summary>
-    public static void WriteOutgoing(JsonElement element, MessageDescriptor descriptor, Utf8JsonWriter writer) =>
-        Walk(element, descriptor, writer, outgoing: true);
+    /// <summary>What <see cref="RewriteIncoming"/> found.</summary>
+    public enum IncomingBody
+    {
+        /// <summary>Valid JSON, but not an object.</summary>
+        NotAnObject,
 
-    /// <summary>Copies a request message, turning REST enum names into protobuf JSON names.</summary>
-    public static void WriteIncoming(JsonElement element, MessageDescriptor descriptor, Utf8JsonWriter writer) =>
-        Walk(element, descriptor, writer, outgoing: false);
+        /// <summary>Nothing to rewrite: the body can be passed on as it is, and nothing was written.</summary>
+        Unchanged,
+
+        /// <summary>The whole rewritten body was written to the output.</summary>
+        Rewritten,
+    }
+
+    /// <summary>
+    /// Copies a response message's JSON (as transcoding wrote it) to <paramref name="output"/> with
+    /// enum values in their REST form; every other byte is copied as it is.
+    /// </summary>
+    /// <returns>The top-level <c>id</c> string when <paramref name="captureRootId"/> asks for it.</returns>
+    /// <exception cref="JsonException">The input is not one JSON value.</exception>
+    public static string? WriteOutgoing(ReadOnlySpan<byte> json, MessageDescriptor descriptor, IBufferWriter<byte> output, bool captureRootId = false)
+    {
+        var rewriter = new EnumValueRewriter(json, output, incoming: false, canonicalStrings: false, captureRootId);
+        rewriter.Run(descriptor, copyUnchanged: true);
+        return rewriter.RootId;
+    }
+
+    /// <summary>
+    /// Checks a request body and turns REST enum names in it into protobuf JSON names; an unknown
+    /// name becomes <see cref="UndefinedValue"/>. A body that needs no change is not copied.
+    /// </summary>
+    /// <exception cref="JsonException">The body is not one JSON value.</exception>
+    public static IncomingBody RewriteIncoming(ReadOnlySpan<byte> json, MessageDescriptor descriptor, IBufferWriter<byte> output)
+    {
+        // Transcoding reads strings strictly, but the facade has always handed it re-encoded
+        // ones: ill-formed UTF-8 reached the service as U+FFFD, and a lone surrogate escape
+        // stopped the call here. Bodies with either keep that treatment (every string re-encoded,
+        // after a validating pass so that a syntax error anywhere is still reported as such);
+        // all others are passed on as they came, but for their enum values.
+        var canonical = !Utf8.IsValid(json) || HasSurrogateEscape(json);
+        if (canonical)
+        {
+            var validator = new Utf8JsonReader(json);
+            while (validator.Read())
+            {
+            }
+        }
+
+        var rewriter = new EnumValueRewriter(json, output, incoming: true, canonical, captureRootId: false);
+        return rewriter.Run(descriptor, copyUnchanged: false) switch
+        {
+            false => IncomingBody.NotAnObject,
+            true when rewriter.Changed => IncomingBody.Rewritten,
+            true => IncomingBody.Unchanged,
+        };
+    }
 
     /// <summary>The protobuf JSON form of one incoming REST enum value (query strings).</summary>
     public static string ToProtoName(EnumDescriptor enumType, string restName) =>
@@ -43,84 +93,50 @@ public static class ProtoJsonEnums
     public static string ToRestName(EnumValueDescriptor value) => NamesOf(value.EnumDescriptor).Outgoing[value.Name];
 
     /// <summary>The field a JSON property or query parameter names, by JSON name or proto name.</summary>
-    public static FieldDescriptor? FindField(MessageDescriptor descriptor, string name) =>
-        FieldsByJsonName.GetOrAdd(descriptor, static d => d.Fields.InDeclarationOrder()
+    public static FieldDescriptor? FindField(MessageDescriptor descriptor, string name) => FieldsOf(descriptor).ByName.GetValueOrDefault(name);
+
+    internal static FieldDescriptor? FindField(MessageDescriptor descriptor, ReadOnlySpan<char> name) =>
+        FieldsOf(descriptor).BySpan.TryGetValue(name, out var field) ? field : null;
+
+    internal static bool IsWellKnown(MessageDescriptor descriptor) => descriptor.File.Package == "google.protobuf";
+
+    internal static EnumNames NamesOf(EnumDescriptor enumType) => Names.GetOrAdd(enumType, static e => new EnumNames(e));
+
+    private static FieldTable FieldsOf(MessageDescriptor descriptor) => FieldsByJsonName.GetOrAdd(descriptor, static d => new FieldTable(d));
+
+    /// <summary>A <c>\uD800</c>-<c>\uDFFF</c> escape (or something that looks like one).</summary>
+    private static bool HasSurrogateEscape(ReadOnlySpan<byte> json)
+    {
+        int at;
+        while ((at = json.IndexOf("\\u"u8)) >= 0)
+        {
+            json = json[(at + 2)..];
+            if (json.Length >= 2 && (json[0] | 0x20) == 'd' && json[1] is (>= (byte)'8' and <= (byte)'9') or (>= (byte)'a' and <= (byte)'f') or (>= (byte)'A' and <= (byte)'F'))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private sealed class FieldTable
+    {
+        public FieldTable(MessageDescriptor descriptor)
+        {
+            ByName = descriptor.Fields.InDeclarationOrder()
                 .SelectMany(f => new[] { (f.JsonName, f), (f.Name, f) })
                 .DistinctBy(p => p.Item1)
-                .ToFrozenDictionary(p => p.Item1, p => p.f, StringComparer.Ordinal))
-            .GetValueOrDefault(name);
-
-    private static void Walk(JsonElement element, MessageDescriptor descriptor, Utf8JsonWriter writer, bool outgoing)
-    {
-        if (element.ValueKind != JsonValueKind.Object || IsWellKnown(descriptor))
-        {
-            element.WriteTo(writer);
-            return;
+                .ToFrozenDictionary(p => p.Item1, p => p.f, StringComparer.Ordinal);
+            BySpan = ByName.GetAlternateLookup<ReadOnlySpan<char>>();
         }
 
-        writer.WriteStartObject();
-        foreach (var property in element.EnumerateObject())
-        {
-            writer.WritePropertyName(property.Name);
-            var field = FindField(descriptor, property.Name);
-            if (field is null || field.IsMap)
-            {
-                property.Value.WriteTo(writer);
-            }
-            else if (field.IsRepeated && property.Value.ValueKind == JsonValueKind.Array)
-            {
-                writer.WriteStartArray();
-                foreach (var item in property.Value.EnumerateArray())
-                {
-                    WriteValue(item, field, writer, outgoing);
-                }
+        public FrozenDictionary<string, FieldDescriptor> ByName { get; }
 
-                writer.WriteEndArray();
-            }
-            else
-            {
-                WriteValue(property.Value, field, writer, outgoing);
-            }
-        }
-
-        writer.WriteEndObject();
+        public FrozenDictionary<string, FieldDescriptor>.AlternateLookup<ReadOnlySpan<char>> BySpan { get; }
     }
 
-    private static void WriteValue(JsonElement value, FieldDescriptor field, Utf8JsonWriter writer, bool outgoing)
-    {
-        switch (field.FieldType)
-        {
-            case FieldType.Enum when value.ValueKind == JsonValueKind.String:
-                var names = NamesOf(field.EnumType);
-                var name = value.GetString()!;
-                if (outgoing)
-                {
-                    writer.WriteStringValue(names.Outgoing.GetValueOrDefault(name, name));
-                }
-                else if (names.Incoming.TryGetValue(name, out var full))
-                {
-                    writer.WriteStringValue(full);
-                }
-                else
-                {
-                    writer.WriteNumberValue(UndefinedValue);
-                }
-
-                break;
-            case FieldType.Message:
-                Walk(value, field.MessageType, writer, outgoing);
-                break;
-            default:
-                value.WriteTo(writer);
-                break;
-        }
-    }
-
-    private static bool IsWellKnown(MessageDescriptor descriptor) => descriptor.File.Package == "google.protobuf";
-
-    private static EnumNames NamesOf(EnumDescriptor enumType) => Names.GetOrAdd(enumType, static e => new EnumNames(e));
-
-    private sealed class EnumNames
+    internal sealed class EnumNames
     {
         public EnumNames(EnumDescriptor enumType)
         {
@@ -135,11 +151,22 @@ public static class ProtoJsonEnums
                 .SelectMany(p => new[] { (Key: p.Short, p.Full), (Key: p.Full, p.Full) })
                 .DistinctBy(p => p.Key, StringComparer.OrdinalIgnoreCase)
                 .ToFrozenDictionary(p => p.Key, p => p.Full, StringComparer.OrdinalIgnoreCase);
+            OutgoingBySpan = Outgoing.GetAlternateLookup<ReadOnlySpan<char>>();
+            IncomingBySpan = Incoming.GetAlternateLookup<ReadOnlySpan<char>>();
+            Quoted = pairs.SelectMany(p => new[] { p.Full, p.Short }).Distinct(StringComparer.Ordinal)
+                .ToFrozenDictionary(n => n, n => Encoding.UTF8.GetBytes($"\"{n}\""), StringComparer.Ordinal);
         }
 
         public FrozenDictionary<string, string> Outgoing { get; }
 
         public FrozenDictionary<string, string> Incoming { get; }
+
+        public FrozenDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> OutgoingBySpan { get; }
+
+        public FrozenDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> IncomingBySpan { get; }
+
+        /// <summary>Every name of either map, as a quoted UTF-8 JSON string, ready to copy.</summary>
+        public FrozenDictionary<string, byte[]> Quoted { get; }
 
         private static string UpperSnake(string pascal)
         {

@@ -56,5 +56,5 @@ public sealed class RestCall
     /// <summary>When set, a success carries <c>Location: {prefix}{data.id}</c>.</summary>
     public string? LocationPrefix { get; }
 
-    public static RestCall For(GrpcJsonTranscodingMetadata metadata) => Cache.GetOrAdd(metadata.MethodDescriptor, _ => new RestCall(metadata));
+    public static RestCall For(GrpcJsonTranscodingMetadata metadata) => Cache.GetOrAdd(metadata.MethodDescriptor, static (_, m) => new RestCall(m), metadata);
 }

@@ -63,6 +63,19 @@ public static class RestEnvelope
         }
     }
 
+    /// <summary>What comes before a success's data: <see cref="WriteSuccessAsync(HttpContext, int, Action{Utf8JsonWriter})"/> writes the same.</summary>
+    public static ReadOnlySpan<byte> SuccessPrefix => """{"success":true,"data":"""u8;
+
+    /// <summary>What comes after a success's data.</summary>
+    public static ReadOnlySpan<byte> SuccessSuffix => "}"u8;
+
+    /// <summary>A success whose whole body, envelope included, is already written.</summary>
+    public static Task WriteSuccessAsync(HttpContext context, int status, ReadOnlyMemory<byte> envelope)
+    {
+        context.Response.StatusCode = status;
+        return WriteBodyAsync(context, envelope);
+    }
+
     /// <summary>Wraps <paramref name="data"/>, already in its REST form, as a success.</summary>
     public static async Task WriteSuccessAsync(HttpContext context, int status, Action<Utf8JsonWriter> data)
     {

@@ -38,15 +38,14 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
 
         var call = RestCall.For(metadata);
         RewriteQuery(context, call);
-        if (call.RequestBody is not null)
-        {
-            await RewriteBodyAsync(context, call.RequestBody);
-        }
+
+        // The request body lives in this buffer until transcoding has read it.
+        using var requestBody = call.RequestBody is null ? null : await RewriteBodyAsync(context, call.RequestBody);
 
         var original = context.Response.Body;
         await using Stream capture = call.IsServerStreaming
             ? new StreamingCapture(context, original, call.ResponseBody)
-            : new MemoryStream();
+            : new PooledBuffer(1024);
         context.Response.Body = capture;
         try
         {
@@ -62,7 +61,7 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
             context.Response.Body = original;
         }
 
-        var written = capture is StreamingCapture streamed ? streamed.Held : ((MemoryStream)capture).ToArray();
+        var written = capture is StreamingCapture streamed ? streamed.Held : ((PooledBuffer)capture).WrittenMemory;
         await FinishAsync(context, call, written);
     }
 
@@ -87,13 +86,18 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
             return;
         }
 
-        using var document = JsonDocument.Parse(written);
-        if (call.LocationPrefix is not null && document.RootElement.TryGetProperty("id", out var id))
+        // Transcoding wrote compact JSON with the envelope's own escaping, so its bytes go out as
+        // they are, between the envelope's, with only the enum values replaced.
+        using var body = new PooledBuffer(written.Length + 64);
+        body.Write(RestEnvelope.SuccessPrefix);
+        var id = ProtoJsonEnums.WriteOutgoing(written.Span, call.ResponseBody, body, captureRootId: call.LocationPrefix is not null);
+        body.Write(RestEnvelope.SuccessSuffix);
+        if (call.LocationPrefix is not null && id is not null)
         {
-            context.Response.Headers.Location = call.LocationPrefix + id.GetString();
+            context.Response.Headers.Location = call.LocationPrefix + id;
         }
 
-        await RestEnvelope.WriteSuccessAsync(context, call.SuccessStatus, writer => ProtoJsonEnums.WriteOutgoing(document.RootElement, call.ResponseBody, writer));
+        await RestEnvelope.WriteSuccessAsync(context, call.SuccessStatus, body.WrittenMemory);
     }
 
     private static (StatusCode? Code, string? Message) ReadStatus(ReadOnlySpan<byte> body)
@@ -165,84 +169,125 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
         _ => (value, null),
     };
 
-    private static async Task RewriteBodyAsync(HttpContext context, MessageDescriptor descriptor)
+    /// <summary>
+    /// Reads the body (at most 64 KiB) once into a pooled buffer, checks it and hands transcoding
+    /// either that buffer or, when an enum name had to change, the rewritten copy. A problem is held
+    /// back for the interceptor, and transcoding gets an empty object instead.
+    /// </summary>
+    /// <returns>The buffer transcoding reads, to be disposed when the call has ended.</returns>
+    private static async Task<PooledBuffer> RewriteBodyAsync(HttpContext context, MessageDescriptor descriptor)
     {
         var request = context.Request;
-        var problem = await ReadBodyAsync(request, context.RequestAborted);
-        if (problem.Failure is not null)
+        var (read, failure) = await ReadBodyAsync(request, context.RequestAborted);
+        PooledBuffer? body = null;
+        if (read is not null)
         {
-            context.Items[ApiFailure.RequestProblemKey] = problem.Failure;
-            ReplaceBody(request, EmptyObject);
-            return;
+            (body, failure) = RewriteEnums(read, descriptor);
         }
 
-        var buffer = new ArrayBufferWriter<byte>(problem.Body!.Length + 32);
-        using (var document = JsonDocument.Parse(problem.Body))
-        using (var writer = new Utf8JsonWriter(buffer, RestEnvelope.WriterOptions))
+        if (failure is not null)
         {
-            ProtoJsonEnums.WriteIncoming(document.RootElement, descriptor, writer);
+            context.Items[ApiFailure.RequestProblemKey] = failure;
+            body = new PooledBuffer(EmptyObject.Length);
+            body.Write(EmptyObject);
         }
 
-        ReplaceBody(request, buffer.WrittenMemory.ToArray());
+        request.Body = body!.OpenRead();
+        request.ContentLength = body.WrittenCount;
+        request.ContentType = RestEnvelope.JsonContentType;
+        return body;
     }
 
-    private static async Task<(byte[]? Body, ApiError? Failure)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>The body transcoding should read (this one or a rewritten copy), or why there is none.</summary>
+    private static (PooledBuffer? Body, ApiError? Failure) RewriteEnums(PooledBuffer body, MessageDescriptor descriptor)
     {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) ||
-            !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            return (null, new ApiError(ErrorCode.BadRequest, "content type must be application/json"));
-        }
-
-        if (request.ContentLength > MaxRequestBodyBytes)
-        {
-            return (null, TooLarge());
-        }
-
-        using var body = new MemoryStream();
-        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var rewritten = new PooledBuffer(body.WrittenCount + 32);
+        var kept = body;
         try
         {
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            switch (ProtoJsonEnums.RewriteIncoming(body.WrittenSpan, descriptor, rewritten))
             {
-                if (body.Length + read > MaxRequestBodyBytes)
-                {
-                    return (null, TooLarge());
-                }
-
-                body.Write(chunk, 0, read);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-
-        var bytes = body.ToArray();
-        try
-        {
-            using var document = JsonDocument.Parse(bytes);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return (null, new ApiError(ErrorCode.BadRequest, "request body must be a JSON object"));
+                case ProtoJsonEnums.IncomingBody.Unchanged:
+                    return (body, null);
+                case ProtoJsonEnums.IncomingBody.Rewritten:
+                    kept = rewritten;
+                    body.Dispose();
+                    return (rewritten, null);
+                default:
+                    body.Dispose();
+                    return (null, new ApiError(ErrorCode.BadRequest, "request body must be a JSON object"));
             }
         }
         catch (JsonException)
         {
+            body.Dispose();
             return (null, new ApiError(ErrorCode.BadRequest, "request body is not valid JSON"));
         }
-
-        return (bytes, null);
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+        finally
+        {
+            if (kept != rewritten)
+            {
+                rewritten.Dispose();
+            }
+        }
     }
+
+    private static async Task<(PooledBuffer? Body, ApiError? Failure)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (!IsJson(request.ContentType))
+        {
+            return (null, new ApiError(ErrorCode.BadRequest, "content type must be application/json"));
+        }
+
+        var declared = request.ContentLength;
+        if (declared > MaxRequestBodyBytes)
+        {
+            return (null, TooLarge());
+        }
+
+        // Room for one byte more than the limit, so that a longer body of unknown length shows
+        // itself; a declared length is all there is (the server enforces it), so no read waits
+        // for the end once it has arrived.
+        const int Limit = MaxRequestBodyBytes + 1;
+        var buffer = new PooledBuffer(declared is { } length ? (int)length : 4096);
+        try
+        {
+            while (buffer.WrittenCount < Limit && buffer.WrittenCount != declared)
+            {
+                var room = buffer.GetMemory(Math.Min(16 * 1024, Limit - buffer.WrittenCount));
+                var read = await request.Body.ReadAsync(room[..Math.Min(room.Length, Limit - buffer.WrittenCount)], cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                buffer.Advance(read);
+            }
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+
+        if (buffer.WrittenCount > MaxRequestBodyBytes)
+        {
+            buffer.Dispose();
+            return (null, TooLarge());
+        }
+
+        return (buffer, null);
+    }
+
+    private static bool IsJson(string? contentType) =>
+        string.Equals(contentType, RestEnvelope.JsonContentType, StringComparison.OrdinalIgnoreCase) ||
+        (MediaTypeHeaderValue.TryParse(contentType, out var type) && type.MediaType.Equals(RestEnvelope.JsonContentType, StringComparison.OrdinalIgnoreCase));
 
     private static ApiError TooLarge() =>
         new(ErrorCode.PayloadTooLarge, $"request body must be at most {MaxRequestBodyBytes} bytes");
-
-    private static void ReplaceBody(HttpRequest request, byte[] body)
-    {
-        request.Body = new MemoryStream(body, writable: false);
-        request.ContentLength = body.Length;
-        request.ContentType = RestEnvelope.JsonContentType;
-    }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using AgentMessage.Server.Errors;
 using Google.Protobuf.Reflection;
 
@@ -16,6 +15,7 @@ namespace AgentMessage.Server.Rest;
 internal sealed class StreamingCapture(HttpContext context, Stream inner, MessageDescriptor line) : Stream
 {
     private readonly ArrayBufferWriter<byte> pending = new();
+    private readonly ArrayBufferWriter<byte> output = new();
     private bool decided;
 
     public bool IsPassingThrough { get; private set; }
@@ -79,11 +79,18 @@ internal sealed class StreamingCapture(HttpContext context, Stream inner, Messag
 
     private async Task DrainLinesAsync(CancellationToken cancellationToken)
     {
+        var consumed = 0;
         int newline;
-        while ((newline = pending.WrittenSpan.IndexOf((byte)'\n')) >= 0)
+        while ((newline = pending.WrittenSpan[consumed..].IndexOf((byte)'\n')) >= 0)
         {
-            await WriteLineAsync(pending.WrittenMemory[..newline], cancellationToken);
-            var rest = pending.WrittenSpan[(newline + 1)..].ToArray();
+            await WriteLineAsync(pending.WrittenMemory.Slice(consumed, newline), cancellationToken);
+            consumed += newline + 1;
+        }
+
+        if (consumed > 0)
+        {
+            // Transcoding writes whole lines, so there is rarely a partial one to keep.
+            var rest = pending.WrittenSpan[consumed..].ToArray();
             pending.ResetWrittenCount();
             pending.Write(rest);
         }
@@ -98,20 +105,15 @@ internal sealed class StreamingCapture(HttpContext context, Stream inner, Messag
             return;
         }
 
-        var output = new ArrayBufferWriter<byte>(json.Length + 16);
+        output.ResetWrittenCount();
         if (context.Items[ApiFailure.Key] is ApiError failure)
         {
             // Transcoding's closing google.rpc.Status line, after the stream had started.
             RestEnvelope.WriteError(output, context, failure.Error, failure.Message, failure.Details);
-            output.Write("\n"u8);
-            await inner.WriteAsync(output.WrittenMemory, cancellationToken);
-            return;
         }
-
-        using (var document = JsonDocument.Parse(json))
-        using (var writer = new Utf8JsonWriter(output, RestEnvelope.WriterOptions))
+        else
         {
-            ProtoJsonEnums.WriteOutgoing(document.RootElement, line, writer);
+            ProtoJsonEnums.WriteOutgoing(json.Span, line, output);
         }
 
         output.Write("\n"u8);

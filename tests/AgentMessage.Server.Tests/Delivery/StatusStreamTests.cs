@@ -158,12 +158,16 @@ public sealed class StatusStreamTests
 
         using var response = await server.Rest.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
-        var snapshot = JsonNode.Parse((await reader.ReadLineAsync(Ct))!)!;
+        var first = (await reader.ReadLineAsync(Ct))!;
+        var snapshot = JsonNode.Parse(first)!;
         await MoveAsync(server, id, DomainStatus.Sending, DomainStatus.Undelivered);
         var lines = new List<JsonNode>();
+        var relaxed = new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        Assert.Equal(snapshot.ToJsonString(relaxed), first);
         while (await reader.ReadLineAsync(Ct) is { } line)
         {
             lines.Add(JsonNode.Parse(line)!);
+            Assert.Equal(lines[^1].ToJsonString(relaxed), line);
         }
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
