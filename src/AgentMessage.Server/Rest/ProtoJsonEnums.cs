@@ -57,8 +57,8 @@ public static class ProtoJsonEnums
     public static IncomingBody RewriteIncoming(ReadOnlySpan<byte> json, MessageDescriptor descriptor, IBufferWriter<byte> output)
     {
         // Transcoding reads strings strictly, but the facade has always handed it re-encoded
-        // ones: ill-formed UTF-8 reached the service as U+FFFD, and a lone surrogate escape
-        // stopped the call here. Bodies with either keep that treatment (every string re-encoded,
+        // ones: ill-formed UTF-8 reached the service as U+FFFD, and a lone surrogate escape is
+        // refused here as a body that is not valid JSON. Bodies with either keep that treatment (every string re-encoded,
         // after a validating pass so that a syntax error anywhere is still reported as such);
         // all others are passed on as they came, but for their enum values.
         var canonical = !Utf8.IsValid(json) || HasSurrogateEscape(json);
@@ -71,7 +71,18 @@ public static class ProtoJsonEnums
         }
 
         var rewriter = new EnumValueRewriter(json, output, incoming: true, canonical, captureRootId: false);
-        return rewriter.Run(descriptor, copyUnchanged: false) switch
+        bool isObject;
+        try
+        {
+            isObject = rewriter.Run(descriptor, copyUnchanged: false);
+        }
+        catch (InvalidOperationException unpaired) when (canonical)
+        {
+            // A string holding half of a surrogate pair has no text to pass on (RFC 8259 section 8.2).
+            throw new JsonException("a string has an unpaired surrogate escape", unpaired);
+        }
+
+        return isObject switch
         {
             false => IncomingBody.NotAnObject,
             true when rewriter.Changed => IncomingBody.Rewritten,

@@ -153,9 +153,9 @@ public sealed class ProtoJsonEnumsTests
     }
 
     [Fact]
-    public void RewriteIncoming_LoneSurrogateEscape_IsNotPassedOn()
+    public void RewriteIncoming_LoneSurrogateEscape_IsNotValidJson()
     {
-        Assert.Throws<InvalidOperationException>(() =>
+        Assert.Throws<JsonException>(() =>
             ProtoJsonEnums.RewriteIncoming("""{"text":"a\uD800b"}"""u8, SendMessageRequest.Descriptor, new ArrayBufferWriter<byte>()));
     }
 

@@ -186,14 +186,13 @@ public sealed class RestBodyBytesTests(SharedServer shared) : IClassFixture<Shar
     }
 
     [Fact]
-    public async Task SendMessage_TextWithALoneSurrogateEscape_IsRefusedInTheEnvelope()
+    public async Task SendMessage_TextWithALoneSurrogateEscape_Is400NotValidJson()
     {
         var (response, body) = await server.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages", TestServer.DevKey,
             """{"from":"+15551112222","to":"+15554443333","text":"a\uD800b"}"""));
 
-        Assert.False(response.IsSuccessStatusCode);
-        Assert.False((bool)body["success"]!);
-        Assert.Equal(response.Header("X-Request-Id"), (string)body["error"]!["request_id"]!);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        AssertJsonEqual(ExpectedError(response, "BAD_REQUEST", "request body is not valid JSON"), body);
     }
 
     /// <summary>The body as the facade has always rendered it: compact, relaxed escaping.</summary>
