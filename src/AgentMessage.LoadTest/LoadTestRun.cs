@@ -627,9 +627,15 @@ public sealed class LoadTestRun : IAsyncDisposable
         {
             if (send?.RoundTripsPerOp is { } trips)
             {
-                yield return (trips <= 2 ? "MET" : "MISSED") + $": at most 2 Redis round trips per accepted send ({send.Name}): {trips:0.000} " +
-                    $"= {send.ScriptsPerOp:0.000} script runs + {send.OtherRoundTripsPerOp:0.000} other commands (cache refills)" +
-                    (trips <= 2 ? string.Empty : $", {trips - 2:0.000} ({Pct((trips / 2) - 1, "0.0")}) over");
+                // The window's edges: Redis counts the scripts of the calls in flight when it opens and
+                // closes (up to one per caller each time), the answered-call count does not, so the
+                // ratio is known to within this much.
+                var edge = 2 * options.Callers * Math.Round(send.ScriptsPerOp) / send.Ops;
+                var met = trips <= 2 + edge;
+                yield return (met ? "MET" : "MISSED") + $": at most 2 Redis round trips per accepted send ({send.Name}): {trips:0.000} " +
+                    $"= {send.ScriptsPerOp:0.000} script runs + {send.OtherRoundTripsPerOp:0.000} other commands (cache refills), " +
+                    $"±{edge:0.000} for the calls in flight at the window's edges" +
+                    (met ? string.Empty : $", {trips - 2:0.000} ({Pct((trips / 2) - 1, "0.0")}) over");
             }
         }
 
