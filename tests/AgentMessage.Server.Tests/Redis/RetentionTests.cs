@@ -6,6 +6,8 @@ using AgentMessage.Server.Messaging;
 using AgentMessage.Server.Redis;
 using AgentMessage.Server.Tests.Delivery;
 using AgentMessage.Server.Tests.Infrastructure;
+using AgentMessage.V1;
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using static AgentMessage.Server.Tests.Infrastructure.RestRequests;
 
@@ -39,6 +41,11 @@ public sealed class RetentionTests(RedisFixture redis) : IClassFixture<RedisFixt
         await Task.Delay(Retention * 2, Ct);
         var (gone, _) = await server.Rest.CallAsync(Get($"/v1/messages/{delivered}", TestServer.DevKey));
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        var grpcGone = await Assert.ThrowsAsync<RpcException>(async () => await instances.B.Messaging.GetMessageAsync(
+            new GetMessageRequest { Id = delivered }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct));
+        Assert.Equal(StatusCode.NotFound, grpcGone.StatusCode);
+        var grpcList = await instances.B.Messaging.ListMessagesAsync(new ListMessagesRequest(), TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        Assert.Equal([queued], grpcList.Messages.Select(m => m.Id));
         Assert.Equal("queued", (string)(await server.GetMessageAsync(queued))["status"]!);
 
         var (list, listBody) = await server.Rest.CallAsync(Get("/v1/messages", TestServer.DevKey));
