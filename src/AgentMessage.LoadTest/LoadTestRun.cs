@@ -1,18 +1,17 @@
 using System.Diagnostics;
-using Organization = AgentMessage.Server.Organizations.Organization;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
 using System.Text;
-using AgentMessage.Server.Organizations;
-using AgentMessage.Server.RateLimiting;
-using AgentMessage.Server.Redis;
+using AgentMessage.Core.RateLimiting;
+using AgentMessage.Server.Infrastructure.Redis;
 using AgentMessage.V1;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Encoding = System.Text.Encoding;
+using Organization = AgentMessage.Core.Organizations.Organization;
 
 namespace AgentMessage.LoadTest;
 
@@ -22,7 +21,7 @@ namespace AgentMessage.LoadTest;
 /// </summary>
 public sealed class LoadTestRun : IAsyncDisposable
 {
-    // The development organization the server seeds (AgentMessage.Server.Development.DevSeed).
+    // The development organization the server seeds (AgentMessage.Server.Hosting.DevSeed).
     public const string Organization = "org_development";
     public const string Sender = "+15551112222";
     public const string Recipient = "+15554443333";

@@ -1,10 +1,10 @@
-using AgentMessage.Server.Api;
-using AgentMessage.Server.Delivery;
-using AgentMessage.Server.Errors;
-using AgentMessage.Server.Media;
-using AgentMessage.Server.Observability;
-using AgentMessage.Server.Redis;
-using AgentMessage.Server.Rest;
+using AgentMessage.Core.Refusals;
+using AgentMessage.Server.Edge;
+using AgentMessage.Server.Edge.Carrier;
+using AgentMessage.Server.Edge.Grpc;
+using AgentMessage.Server.Edge.Rest;
+using AgentMessage.Server.Infrastructure.LocalMedia;
+using AgentMessage.Server.Infrastructure.Redis;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AgentMessage.Server.Hosting;
@@ -66,7 +66,7 @@ public static class AgentMessageApp
 
             var failing = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy)
                 .ToDictionary(e => e.Key, e => e.Value.Description ?? e.Value.Status.ToString());
-            await RestEnvelope.WriteErrorAsync(context, ErrorCode.Unavailable, "dependencies unavailable", failing);
+            await RestEnvelope.WriteErrorAsync(context, RefusalKind.Unavailable, "dependencies unavailable", failing);
         });
         return app;
     }

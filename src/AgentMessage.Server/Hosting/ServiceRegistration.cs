@@ -1,19 +1,25 @@
-using AgentMessage.Server.Access;
-using AgentMessage.Server.Api;
-using AgentMessage.Server.Compliance;
-using AgentMessage.Server.Delivery;
-using AgentMessage.Server.Development;
-using AgentMessage.Server.Idempotency;
-using AgentMessage.Server.Media;
-using AgentMessage.Server.Messaging;
-using AgentMessage.Server.Organizations;
-using AgentMessage.Server.RateLimiting;
-using AgentMessage.Server.Rest;
+using AgentMessage.Core.Access;
+using AgentMessage.Core.Compliance;
+using AgentMessage.Core.Delivery;
+using AgentMessage.Core.Idempotency;
+using AgentMessage.Core.Media;
+using AgentMessage.Core.Messaging;
+using AgentMessage.Core.Organizations;
+using AgentMessage.Core.RateLimiting;
+using AgentMessage.Server.Edge.Grpc;
+using AgentMessage.Server.Infrastructure.InMemory.Access;
+using AgentMessage.Server.Infrastructure.InMemory.Compliance;
+using AgentMessage.Server.Infrastructure.InMemory.Delivery;
+using AgentMessage.Server.Infrastructure.InMemory.Idempotency;
+using AgentMessage.Server.Infrastructure.InMemory.Media;
+using AgentMessage.Server.Infrastructure.InMemory.Messaging;
+using AgentMessage.Server.Infrastructure.InMemory.Organizations;
+using AgentMessage.Server.Infrastructure.InMemory.RateLimiting;
+using AgentMessage.Server.Infrastructure.LocalMedia;
+using AgentMessage.Server.Infrastructure.S3;
 using Google.Protobuf.Reflection;
 using Google.Rpc;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 
 namespace AgentMessage.Server.Hosting;
 
@@ -75,7 +81,7 @@ public static class ServiceRegistration
         return services;
     }
 
-    /// <summary>The embedded default: every store in this process (CONTRACT.md section 10).</summary>
+    /// <summary>The embedded default: every store in this process (docs/API.md section 10).</summary>
     public static IServiceCollection AddInMemoryState(this IServiceCollection services)
     {
         services.AddSingleton<IOrganizationStore, InMemoryOrganizationStore>();
@@ -123,9 +129,4 @@ public static class ServiceRegistration
         services.AddHostedService<DevSeed>();
         return services;
     }
-}
-
-public static class HealthTags
-{
-    public const string Ready = "ready";
 }

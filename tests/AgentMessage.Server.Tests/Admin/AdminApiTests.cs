@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using AgentMessage.Server.Access;
-using AgentMessage.Server.Compliance;
-using AgentMessage.Server.Delivery;
-using AgentMessage.Server.Tests.Grpc;
+using AgentMessage.Core.Access;
+using AgentMessage.Core.Compliance;
+using AgentMessage.Core.Delivery;
+using AgentMessage.Server.Infrastructure.InMemory.Compliance;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.V1;
 using Grpc.Core;

@@ -1,4 +1,4 @@
-using AgentMessage.Server.Access;
+using AgentMessage.Core.Access;
 using AgentMessage.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,6 @@
 using System.Net;
-using AgentMessage.Server.Access;
-using AgentMessage.Server.Compliance;
+using AgentMessage.Core.Access;
+using AgentMessage.Core.Compliance;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.Server.Tests.Redis;
 using AgentMessage.V1;
@@ -127,7 +127,7 @@ public sealed class AdminRedisTests(RedisFixture redis) : IClassFixture<RedisFix
         var numbers = await b.Admin().ListNumbersAsync(new ListNumbersRequest { OrganizationId = org }, Operator.Bearer, cancellationToken: Ct);
         Assert.Equal(0.5, Assert.Single(numbers.Numbers).SendPacePerSecond);
         await Task.Delay(BeyondTtl, Ct);
-        var pace = await b.Services.GetRequiredService<AgentMessage.Server.Delivery.PaceTable>().ForAsync(org, "+15557774444", Ct);
+        var pace = await b.Services.GetRequiredService<AgentMessage.Core.Delivery.PaceTable>().ForAsync(org, "+15557774444", Ct);
         Assert.Equal(0.5, pace.PerSecond);
 
         await a.Admin().RemoveNumberAsync(new RemoveNumberRequest { OrganizationId = org, Number = "+15557774444" }, Operator.Bearer, cancellationToken: Ct);

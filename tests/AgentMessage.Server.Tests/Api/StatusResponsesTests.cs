@@ -1,10 +1,10 @@
-using AgentMessage.Server.Api;
-using AgentMessage.Server.Messaging;
 using System.Buffers;
+using AgentMessage.Core.Messaging;
+using AgentMessage.Server.Edge.Grpc;
 using AgentMessage.V1;
 using Google.Protobuf;
 using Grpc.Core;
-using DomainEvent = AgentMessage.Server.Delivery.StatusEvent;
+using DomainEvent = AgentMessage.Core.Delivery.StatusEvent;
 
 namespace AgentMessage.Server.Tests.Api;
 

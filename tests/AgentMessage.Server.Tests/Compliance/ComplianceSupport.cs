@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using AgentMessage.Server.Delivery;
-using AgentMessage.Server.Development;
+using AgentMessage.Server.Edge.Carrier;
+using AgentMessage.Server.Hosting;
 using AgentMessage.Server.Tests.Delivery;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.V1;

@@ -1,8 +1,8 @@
 using System.Net;
-using AgentMessage.Server.Access;
-using AgentMessage.Server.Compliance;
-using AgentMessage.Server.Development;
-using AgentMessage.Server.Tests.Delivery;
+using AgentMessage.Core.Access;
+using AgentMessage.Core.Compliance;
+using AgentMessage.Server.Hosting;
+using AgentMessage.Server.Infrastructure.Lookups;
 using AgentMessage.Server.Tests.Grpc;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.V1;
@@ -85,7 +85,7 @@ public sealed class ConsentAndLookupTests(ComplianceServer shared) : IClassFixtu
     {
         // The seed already says landline; a mobile lookup first makes the number sendable again.
         await server.Services.GetRequiredService<ILineTypeRegistry>().RecordAsync(
-            DevSeed.OrganizationId, new LineTypeLookup(SimulatorLineTypeProvider.LandlineNumber, Server.Compliance.LineType.Mobile, DateTimeOffset.UtcNow), Ct);
+            DevSeed.OrganizationId, new LineTypeLookup(SimulatorLineTypeProvider.LandlineNumber, Core.Compliance.LineType.Mobile, DateTimeOffset.UtcNow), Ct);
         Assert.Equal("OK", await server.SendGrpcAsync(SimulatorLineTypeProvider.LandlineNumber));
 
         var lookup = await server.Lookups().LookupNumberAsync(new LookupNumberRequest { Number = SimulatorLineTypeProvider.LandlineNumber }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);

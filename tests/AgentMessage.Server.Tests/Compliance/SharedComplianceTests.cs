@@ -1,6 +1,6 @@
 using System.Net;
-using AgentMessage.Server.Access;
-using AgentMessage.Server.Compliance;
+using AgentMessage.Core.Access;
+using AgentMessage.Server.Infrastructure.Lookups;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.Server.Tests.Redis;
 using AgentMessage.V1;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using AgentMessage.Server.Delivery;
+using AgentMessage.Server.Edge.Carrier.Simulator;
 using AgentMessage.Server.Tests.Infrastructure;
 using static AgentMessage.Server.Tests.Delivery.DeliverySupport;
 using static AgentMessage.Server.Tests.Infrastructure.RestRequests;

@@ -1,6 +1,8 @@
 using System.Text;
-using AgentMessage.Server.Delivery;
-using AgentMessage.Server.Messaging;
+using AgentMessage.Core.Delivery;
+using AgentMessage.Core.Messaging;
+using AgentMessage.Server.Edge.Carrier;
+using AgentMessage.Server.Edge.Carrier.Simulator;
 using AgentMessage.Server.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using AgentMessage.Server.Delivery;
+using AgentMessage.Server.Edge.Carrier.Simulator;
 using AgentMessage.Server.Tests.Infrastructure;
 using static AgentMessage.Server.Tests.Delivery.DeliverySupport;
 using static AgentMessage.Server.Tests.Infrastructure.RestRequests;

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using AgentMessage.Server.Delivery;
-using AgentMessage.Server.Development;
-using AgentMessage.Server.Messaging;
+using AgentMessage.Core.Delivery;
+using AgentMessage.Core.Messaging;
+using AgentMessage.Server.Edge.Carrier.Simulator;
+using AgentMessage.Server.Hosting;
+using AgentMessage.Server.Infrastructure.InMemory.Delivery;
 using AgentMessage.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using static AgentMessage.Server.Tests.Delivery.DeliverySupport;

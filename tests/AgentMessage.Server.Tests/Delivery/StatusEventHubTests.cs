@@ -1,5 +1,5 @@
-using AgentMessage.Server.Delivery;
-using AgentMessage.Server.Messaging;
+using AgentMessage.Core.Delivery;
+using AgentMessage.Core.Messaging;
 
 namespace AgentMessage.Server.Tests.Delivery;
 

@@ -1,14 +1,14 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using AgentMessage.Server.Delivery;
-using AgentMessage.Server.Development;
+using AgentMessage.Core.Delivery;
+using AgentMessage.Server.Hosting;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using static AgentMessage.Server.Tests.Infrastructure.RestRequests;
-using DomainStatus = AgentMessage.Server.Messaging.DeliveryStatus;
+using DomainStatus = AgentMessage.Core.Messaging.DeliveryStatus;
 
 namespace AgentMessage.Server.Tests.Delivery;
 

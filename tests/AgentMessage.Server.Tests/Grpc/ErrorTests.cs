@@ -1,5 +1,5 @@
-using AgentMessage.Server.Access;
-using AgentMessage.Server.Messaging;
+using AgentMessage.Core.Access;
+using AgentMessage.Core.Messaging;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.V1;
 using Google.Rpc;
@@ -10,7 +10,7 @@ using static AgentMessage.Server.Tests.Grpc.RpcErrors;
 namespace AgentMessage.Server.Tests.Grpc;
 
 /// <summary>
-/// Every row of the error table (CONTRACT.md section 3) reachable through the native gRPC face: the
+/// Every row of the error table (docs/API.md section 3) reachable through the native gRPC face: the
 /// status code, ErrorInfo (reason, domain, request_id) in grpc-status-details-bin, BadRequest field
 /// violations and RetryInfo where they apply, and the status message.
 /// </summary>
@@ -87,7 +87,7 @@ public sealed class ErrorTests(SharedServer fixture) : IClassFixture<SharedServe
     [Fact]
     public async Task SendMessage_InvalidRequestWithoutKey_FailsUnauthenticatedNotValidation()
     {
-        // Authentication comes before the shape of the request (CONTRACT.md section 5).
+        // Authentication comes before the shape of the request (docs/API.md section 5).
         var exception = await SendFailsAsync(new SendMessageRequest { To = "12" }, new Metadata());
 
         AssertUnauthorized(exception);
@@ -108,7 +108,7 @@ public sealed class ErrorTests(SharedServer fixture) : IClassFixture<SharedServe
     [Fact]
     public async Task SendMessage_ReadOnlyKeyAndInvalidRequest_FailsPermissionDeniedNotValidation()
     {
-        // The scope comes before the shape of the request (CONTRACT.md section 5).
+        // The scope comes before the shape of the request (docs/API.md section 5).
         var readOnly = await server.AddKeyAsync(scopes: [Scopes.MessagesRead]);
 
         var exception = await SendFailsAsync(new SendMessageRequest { To = "12" }, TestServer.Bearer(readOnly));
@@ -142,7 +142,7 @@ public sealed class ErrorTests(SharedServer fixture) : IClassFixture<SharedServe
     [Fact]
     public async Task PermissionDenied_ErrorInfoNamesTheMissingScope()
     {
-        // CONTRACT.md section 3, FORBIDDEN: "details name the scope". On gRPC the only place for that is ErrorInfo.metadata.
+        // docs/API.md section 3, FORBIDDEN: "details name the scope". On gRPC the only place for that is ErrorInfo.metadata.
         var readOnly = await server.AddKeyAsync(scopes: [Scopes.MessagesRead]);
         var sendOnly = await server.AddKeyAsync(scopes: [Scopes.MessagesSend]);
 
@@ -347,7 +347,7 @@ public sealed class ErrorTests(SharedServer fixture) : IClassFixture<SharedServe
     [Fact]
     public async Task SendMessage_BodyOver64KiB_FailsInvalidArgumentWithPayloadTooLarge()
     {
-        // CONTRACT.md section 3: PAYLOAD_TOO_LARGE is INVALID_ARGUMENT on gRPC; RESOURCE_EXHAUSTED would read as RATE_LIMITED.
+        // docs/API.md section 3: PAYLOAD_TOO_LARGE is INVALID_ARGUMENT on gRPC; RESOURCE_EXHAUSTED would read as RATE_LIMITED.
         var request = Requests.Valid();
         request.Text = new string('a', 70_000);
 
@@ -455,7 +455,7 @@ public sealed class ErrorTests(SharedServer fixture) : IClassFixture<SharedServe
     [Fact]
     public async Task SendMessage_ValidationFailure_SpendsNoRateLimitToken()
     {
-        // Shape comes before the rate limit (CONTRACT.md section 5).
+        // Shape comes before the rate limit (docs/API.md section 5).
         await using var limited = await TestServer.StartAsync(SlowBucket(burst: 1));
         var invalid = Requests.Valid();
         invalid.To = "12";
@@ -470,7 +470,7 @@ public sealed class ErrorTests(SharedServer fixture) : IClassFixture<SharedServe
     [Fact]
     public async Task SendMessage_BusinessRuleFailure_SpendsARateLimitToken()
     {
-        // Business rules come after the rate limit (CONTRACT.md section 5), so a refused send still costs.
+        // Business rules come after the rate limit (docs/API.md section 5), so a refused send still costs.
         await using var limited = await TestServer.StartAsync(SlowBucket(burst: 1));
         var noConsent = Requests.Valid();
         noConsent.To = "+15559990000";

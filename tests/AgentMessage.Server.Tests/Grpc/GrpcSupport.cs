@@ -1,11 +1,11 @@
-using AgentMessage.Server.Development;
+using AgentMessage.Server.Hosting;
 using AgentMessage.V1;
 using Google.Rpc;
 using Grpc.Core;
 
 namespace AgentMessage.Server.Tests.Grpc;
 
-/// <summary>Requests built from the development seed (CONTRACT.md section 10).</summary>
+/// <summary>Requests built from the development seed (docs/API.md section 10).</summary>
 internal static class Requests
 {
     public const string Sender = DevSeed.SenderNumber;
@@ -38,7 +38,7 @@ internal static class Requests
     public static string UniqueTag(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
 }
 
-/// <summary>Reads the error table's form off a gRPC failure (CONTRACT.md section 3).</summary>
+/// <summary>Reads the error table's form off a gRPC failure (docs/API.md section 3).</summary>
 internal static class RpcErrors
 {
     /// <summary>A request id: a ULID, 26 characters of Crockford base32 (no I, L, O, U).</summary>

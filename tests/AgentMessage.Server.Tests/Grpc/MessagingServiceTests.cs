@@ -1,4 +1,4 @@
-using AgentMessage.Server.Access;
+using AgentMessage.Core.Access;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.V1;
 using Grpc.Core;
@@ -6,7 +6,7 @@ using static AgentMessage.Server.Tests.Grpc.RpcErrors;
 
 namespace AgentMessage.Server.Tests.Grpc;
 
-/// <summary>The native gRPC face of MessagingService on its success paths (CONTRACT.md sections 1, 5).</summary>
+/// <summary>The native gRPC face of MessagingService on its success paths (docs/API.md sections 1, 5).</summary>
 public sealed class MessagingServiceTests(SharedServer fixture) : IClassFixture<SharedServer>
 {
     private readonly TestServer server = fixture.Server;

@@ -8,7 +8,7 @@ using static AgentMessage.Server.Tests.Grpc.RpcErrors;
 namespace AgentMessage.Server.Tests.Grpc;
 
 /// <summary>
-/// What grpcurl relies on (CONTRACT.md section 1): server reflection lists and describes the
+/// What grpcurl relies on (docs/API.md section 1): server reflection lists and describes the
 /// services without proto files, and grpc.health.v1 answers. Both are public: no API key is sent.
 /// </summary>
 public sealed class ReflectionTests(SharedServer fixture) : IClassFixture<SharedServer>

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Http.Headers;
-using AgentMessage.Server.Messaging;
+using AgentMessage.Core.Messaging;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.V1;
 using Google.Protobuf;

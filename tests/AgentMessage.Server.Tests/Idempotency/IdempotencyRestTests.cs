@@ -4,7 +4,7 @@ using static AgentMessage.Server.Tests.Infrastructure.RestRequests;
 
 namespace AgentMessage.Server.Tests.Idempotency;
 
-/// <summary>Idempotency-Key on the embedded default (CONTRACT.md section 6); the Redis tests repeat these across instances.</summary>
+/// <summary>Idempotency-Key on the embedded default (docs/API.md section 6); the Redis tests repeat these across instances.</summary>
 public sealed class IdempotencyRestTests
 {
     [Fact]
@@ -52,7 +52,7 @@ public sealed class IdempotencyRestTests
     {
         await using var server = await TestServer.StartAsync();
         // A number has one owner, so the other organization sends the same text from its own number.
-        var other = await server.AddOrganizationAsync("org_other", Server.Access.Scopes.All, "+15551119999", "+15554443333");
+        var other = await server.AddOrganizationAsync("org_other", Core.Access.Scopes.All, "+15551119999", "+15554443333");
 
         var (_, mine) = await server.Rest.CallAsync(Keyed(SpecExampleBody, "shared"));
         var request = Keyed(SpecExampleBody.Replace("+15551112222", "+15551119999", StringComparison.Ordinal), "shared");

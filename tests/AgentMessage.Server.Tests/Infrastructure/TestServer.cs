@@ -1,16 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
-using AgentMessage.Server.Access;
-using AgentMessage.Server.Compliance;
-using AgentMessage.Server.Development;
+using AgentMessage.Core.Access;
+using AgentMessage.Core.Compliance;
+using AgentMessage.Core.Organizations;
 using AgentMessage.Server.Hosting;
-using AgentMessage.Server.Organizations;
 using AgentMessage.V1;
-using Organization = AgentMessage.Server.Organizations.Organization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Organization = AgentMessage.Core.Organizations.Organization;
 
 namespace AgentMessage.Server.Tests.Infrastructure;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using AgentMessage.Server.Access;
-using AgentMessage.Server.Development;
-using AgentMessage.Server.Messaging;
+using AgentMessage.Core.Access;
+using AgentMessage.Core.Messaging;
+using AgentMessage.Server.Hosting;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.V1;
 using Google.Rpc;

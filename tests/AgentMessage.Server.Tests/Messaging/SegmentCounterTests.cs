@@ -1,4 +1,4 @@
-using AgentMessage.Server.Messaging;
+using AgentMessage.Core.Messaging;
 
 namespace AgentMessage.Server.Tests.Messaging;
 

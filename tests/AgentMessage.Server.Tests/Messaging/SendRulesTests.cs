@@ -1,5 +1,5 @@
-using AgentMessage.Server.Errors;
-using AgentMessage.Server.Messaging;
+using AgentMessage.Core.Messaging;
+using AgentMessage.Core.Refusals;
 
 namespace AgentMessage.Server.Tests.Messaging;
 
@@ -57,8 +57,8 @@ public sealed class SendRulesTests
     {
         Assert.Equal(42, PageToken.Decode(PageToken.Encode(42)));
 
-        var forged = Assert.Throws<ApiException>(() => PageToken.Decode("djE6LTE")); // "v1:-1"
-        Assert.Equal(ErrorCode.ValidationFailed, forged.Error);
-        Assert.Throws<ApiException>(() => PageToken.Decode("!!!"));
+        var forged = Assert.Throws<RefusalException>(() => PageToken.Decode("djE6LTE")); // "v1:-1"
+        Assert.Equal(RefusalKind.ValidationFailed, forged.Kind);
+        Assert.Throws<RefusalException>(() => PageToken.Decode("!!!"));
     }
 }

@@ -1,4 +1,4 @@
-using AgentMessage.Server.RateLimiting;
+using AgentMessage.Core.RateLimiting;
 
 namespace AgentMessage.Server.Tests.RateLimiting;
 

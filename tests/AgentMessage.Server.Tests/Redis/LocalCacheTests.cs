@@ -1,4 +1,4 @@
-using AgentMessage.Server.Redis;
+using AgentMessage.Server.Infrastructure.Redis;
 using Microsoft.Extensions.Options;
 
 namespace AgentMessage.Server.Tests.Redis;

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Net;
-using AgentMessage.Server.Delivery;
-using AgentMessage.Server.Development;
-using AgentMessage.Server.Messaging;
-using AgentMessage.Server.Redis;
+using AgentMessage.Core.Delivery;
+using AgentMessage.Core.Messaging;
+using AgentMessage.Server.Hosting;
+using AgentMessage.Server.Infrastructure.Redis;
+using AgentMessage.Server.Infrastructure.Redis.Messaging;
 using AgentMessage.Server.Tests.Delivery;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.V1;

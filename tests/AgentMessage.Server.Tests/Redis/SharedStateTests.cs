@@ -1,17 +1,17 @@
 using System.Diagnostics;
 using System.Net;
-using AgentMessage.Server.Access;
-using AgentMessage.Server.Compliance;
-using AgentMessage.Server.Development;
-using AgentMessage.Server.Organizations;
-using AgentMessage.Server.RateLimiting;
+using AgentMessage.Core.Access;
+using AgentMessage.Core.Compliance;
+using AgentMessage.Core.Organizations;
+using AgentMessage.Core.RateLimiting;
+using AgentMessage.Server.Hosting;
 using AgentMessage.Server.Tests.Infrastructure;
 using AgentMessage.V1;
-using Organization = AgentMessage.Server.Organizations.Organization;
 using Google.Rpc;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using static AgentMessage.Server.Tests.Infrastructure.RestRequests;
+using Organization = AgentMessage.Core.Organizations.Organization;
 
 namespace AgentMessage.Server.Tests.Redis;
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using AgentMessage.Server.Rest;
+using AgentMessage.Server.Edge.Rest;
 using AgentMessage.V1;
 
 namespace AgentMessage.Server.Tests.Rest;

@@ -1,5 +1,5 @@
 using System.Net;
-using AgentMessage.Server.Access;
+using AgentMessage.Core.Access;
 using AgentMessage.Server.Tests.Infrastructure;
 using static AgentMessage.Server.Tests.Infrastructure.RestRequests;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AgentMessage.Server.Rest;
+using AgentMessage.Server.Edge.Rest;
 using AgentMessage.Server.Tests.Infrastructure;
 using static AgentMessage.Server.Tests.Infrastructure.RestRequests;
 

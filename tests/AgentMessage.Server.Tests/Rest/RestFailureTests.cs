@@ -1,5 +1,5 @@
 using System.Net;
-using AgentMessage.Server.Messaging;
+using AgentMessage.Core.Messaging;
 using AgentMessage.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using static AgentMessage.Server.Tests.Infrastructure.RestRequests;
@@ -43,7 +43,7 @@ public sealed class RestFailureTests
             ["AgentMessage:RateLimits:Send:Burst"] = "1",
             ["AgentMessage:RateLimits:Send:PerSecond"] = "0.001",
         });
-        var other = await server.AddOrganizationAsync("org_other", Server.Access.Scopes.All, "+15553330000", "+15554443333");
+        var other = await server.AddOrganizationAsync("org_other", Core.Access.Scopes.All, "+15553330000", "+15554443333");
 
         var (first, _) = await server.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages", TestServer.DevKey, SpecExampleBody));
         var (second, _) = await server.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages", TestServer.DevKey, SpecExampleBody));

@@ -4,7 +4,7 @@ using static AgentMessage.Server.Tests.Infrastructure.RestRequests;
 
 namespace AgentMessage.Server.Tests.Rest;
 
-/// <summary>The envelope on every path, whatever went wrong and wherever (CONTRACT.md sections 2 and 3).</summary>
+/// <summary>The envelope on every path, whatever went wrong and wherever (docs/API.md sections 2 and 3).</summary>
 public sealed class RestShapeTests(SharedServer shared) : IClassFixture<SharedServer>
 {
     private readonly TestServer server = shared.Server;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using AgentMessage.Server.Access;
+using AgentMessage.Core.Access;
 using AgentMessage.Server.Tests.Infrastructure;
 using static AgentMessage.Server.Tests.Infrastructure.RestRequests;
 

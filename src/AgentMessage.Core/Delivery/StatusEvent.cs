@@ -1,0 +1,16 @@
+using AgentMessage.Core.Messaging;
+
+namespace AgentMessage.Core.Delivery;
+
+/// <summary>
+/// A change of a message's status (docs/API.md section 9). <see cref="EventId"/> orders an
+/// organization's events: "milliseconds-sequence", the format of Redis stream ids, on every store.
+/// </summary>
+public sealed record StatusEvent(
+    string EventId,
+    string OrganizationId,
+    string MessageId,
+    DeliveryStatus Status,
+    string? ErrorCode,
+    DateTimeOffset OccurredAt,
+    string? Tag);

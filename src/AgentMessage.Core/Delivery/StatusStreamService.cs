@@ -1,0 +1,218 @@
+using System.Runtime.CompilerServices;
+using AgentMessage.Core.Access;
+using AgentMessage.Core.Messaging;
+using AgentMessage.Core.Refusals;
+
+namespace AgentMessage.Core.Delivery;
+
+/// <summary>What a StreamStatus call asks for.</summary>
+public sealed record StatusStreamQuery(IReadOnlyList<string> MessageIds, string? Tag, string? After);
+
+/// <summary>
+/// One event for a stream to send. <paramref name="Shared"/> is set when it came from the live feed,
+/// where every stream gets the same instance (encode it once). <paramref name="MoreReady"/> says the
+/// next event is already known: a transport may buffer this one and flush with the last.
+/// </summary>
+public readonly record struct StreamedEvent(StatusEvent Event, PublishedEvent? Shared, bool MoreReady);
+
+/// <summary>
+/// StreamStatus (docs/API.md section 9). A stream subscribes to this process's
+/// <see cref="StatusEventHub"/> before it reads anything, then: sends the current state of each
+/// named message; catches up from the event log after its cursor (<c>after</c>, else the newest
+/// event); and goes live, skipping every event at or before its cursor. So no event falls between
+/// catch-up and live (no gap) and none is sent twice (no duplicate). A stream that falls behind the
+/// live feed catches up from the log again the same way. A stream for named messages ends once all
+/// of them are terminal. Problems with the request surface before the first event.
+/// </summary>
+public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messages, StatusEventHub hub)
+{
+    public const int MaxMessageIds = 100;
+    private const int Page = 500;
+
+    /// <summary>At most this many live events are taken at once (and written with one flush).</summary>
+    private const int Batch = 64;
+
+    /// <param name="ready">Called once the stream is subscribed and the request has passed its
+    /// checks, before any event: the caller announces the stream (response headers), so a client
+    /// knows from then on that nothing will be missed.</param>
+    public async IAsyncEnumerable<StreamedEvent> StreamAsync(Caller caller, StatusStreamQuery query, Func<Task> ready, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Validate(query);
+        var org = caller.OrganizationId;
+        var named = query.MessageIds.Distinct(StringComparer.Ordinal).ToList();
+        using var subscription = hub.Subscribe(org, new FeedFilter(named, query.Tag), cancellationToken);
+
+        if (query.After is { } after && await log.TrimmedThroughAsync(org, cancellationToken) is { } trimmed && EventIds.Compare(after, trimmed) < 0)
+        {
+            throw RefusalException.Validation("after", "is older than the oldest retained event; start again without it");
+        }
+
+        var cursor = query.After ?? await log.LastEventIdAsync(org, cancellationToken) ?? "0-0";
+        EventIds.TryParse(cursor, out var position);
+        var open = new HashSet<string>(StringComparer.Ordinal);
+        var snapshots = new List<StatusEvent>(named.Count);
+        foreach (var id in named)
+        {
+            var message = await messages.GetAsync(org, id, cancellationToken)
+                ?? throw new RefusalException(RefusalKind.NotFound, $"message {id} not found");
+            snapshots.Add(new StatusEvent(cursor, org, id, message.Status, message.ErrorCode, message.UpdatedAt, message.Tag));
+            if (!DeliveryLifecycle.IsTerminal(message.Status))
+            {
+                open.Add(id);
+            }
+        }
+
+        await ready();
+        for (var i = 0; i < snapshots.Count; i++)
+        {
+            yield return new StreamedEvent(snapshots[i], null, i < snapshots.Count - 1);
+        }
+
+        if (named.Count > 0 && open.Count == 0)
+        {
+            yield break;
+        }
+
+        var filter = new Filter(named.ToHashSet(StringComparer.Ordinal), query.Tag);
+        var batch = new List<(StatusEvent Event, PublishedEvent? Shared)>();
+        while (true)
+        {
+            // Catch up from the log (at start, and whenever this stream fell behind the live feed).
+            IReadOnlyList<StatusEvent> page;
+            do
+            {
+                page = await log.ReadAsync(org, cursor, Page, cancellationToken);
+                batch.Clear();
+                foreach (var statusEvent in page)
+                {
+                    cursor = statusEvent.EventId;
+                    if (filter.Matches(statusEvent))
+                    {
+                        batch.Add((statusEvent, null));
+                    }
+                }
+
+                if (page.Count > 0)
+                {
+                    EventIds.TryParse(cursor, out position);
+                }
+
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    yield return new StreamedEvent(batch[i].Event, null, i < batch.Count - 1);
+                    if (Settles(batch[i].Event, named.Count, open))
+                    {
+                        yield break;
+                    }
+                }
+            }
+            while (page.Count == Page);
+
+            // Live, until this stream lags (then back to the log) or the client goes away. Take what
+            // is there (up to a batch), keep what this stream wants, send it, and wait when there is
+            // nothing more.
+            var lagged = false;
+            while (!lagged)
+            {
+                batch.Clear();
+                while (batch.Count < Batch)
+                {
+                    var read = subscription.TryRead(out var published);
+                    if (read == FeedRead.Lagged)
+                    {
+                        lagged = true;
+                        break;
+                    }
+
+                    if (read == FeedRead.Nothing)
+                    {
+                        break;
+                    }
+
+                    if (EventIds.Compare(published!.Position, position) <= 0)
+                    {
+                        continue;
+                    }
+
+                    cursor = published.Event.EventId;
+                    position = published.Position;
+                    if (filter.Matches(published.Event))
+                    {
+                        batch.Add((published.Event, published));
+                    }
+                }
+
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    yield return new StreamedEvent(batch[i].Event, batch[i].Shared, i < batch.Count - 1);
+                    if (Settles(batch[i].Event, named.Count, open))
+                    {
+                        yield break;
+                    }
+                }
+
+                if (!lagged && !subscription.HasUnread)
+                {
+                    await subscription.WaitAsync();
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+
+            // Whatever was dropped is in the log after the cursor; anything published from now on
+            // is read live again (and skipped when the log already gave it).
+            subscription.Resume();
+        }
+    }
+
+    private static bool Settles(StatusEvent statusEvent, int namedCount, HashSet<string> open)
+    {
+        if (namedCount > 0 && DeliveryLifecycle.IsTerminal(statusEvent.Status))
+        {
+            open.Remove(statusEvent.MessageId);
+            return open.Count == 0;
+        }
+
+        return false;
+    }
+
+    private static void Validate(StatusStreamQuery query)
+    {
+        var problems = new Dictionary<string, string>();
+        if (query.MessageIds.Count > MaxMessageIds)
+        {
+            problems["message_ids"] = $"must have at most {MaxMessageIds} items";
+        }
+        else
+        {
+            for (var i = 0; i < query.MessageIds.Count; i++)
+            {
+                if (!Guid.TryParseExact(query.MessageIds[i], "D", out _))
+                {
+                    problems[$"message_ids[{i}]"] = "must be a message id";
+                }
+            }
+        }
+
+        if (query.Tag is not null && SendRules.TagProblem(query.Tag) is { } tagProblem)
+        {
+            problems["tag"] = tagProblem;
+        }
+
+        if (query.After is not null && !EventIds.TryParse(query.After, out _))
+        {
+            problems["after"] = "must be an event_id from this stream";
+        }
+
+        if (problems.Count > 0)
+        {
+            throw RefusalException.Validation(problems);
+        }
+    }
+
+    private sealed record Filter(HashSet<string> MessageIds, string? Tag)
+    {
+        public bool Matches(StatusEvent statusEvent) =>
+            (MessageIds.Count == 0 || MessageIds.Contains(statusEvent.MessageId)) &&
+            (Tag is null || string.Equals(statusEvent.Tag, Tag, StringComparison.Ordinal));
+    }
+}

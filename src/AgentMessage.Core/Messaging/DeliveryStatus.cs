@@ -1,0 +1,11 @@
+namespace AgentMessage.Core.Messaging;
+
+public enum DeliveryStatus
+{
+    Queued,
+    Sending,
+    Sent,
+    Delivered,
+    Undelivered,
+    Failed,
+}

@@ -1,0 +1,23 @@
+using AgentMessage.Core.Idempotency;
+using AgentMessage.Core.RateLimiting;
+
+namespace AgentMessage.Core.Messaging;
+
+/// <summary>
+/// The last step of a send, done atomically: take a token from the organization's send bucket
+/// and, when admitted and the business checks passed, store the message, queue it for dispatch
+/// and commit the idempotency claim with it. A refused send releases the claim. On Redis this is one script, so an
+/// accepted send without an Idempotency-Key costs one round trip.
+/// </summary>
+public interface ISendAdmission
+{
+    ValueTask<Admission> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken);
+}
+
+/// <param name="Message">The message to store, or null when a business check already refused it
+/// (the token is still taken: the contract limits before it checks business rules).</param>
+/// <param name="Claim">The request's idempotency reservation, if it has a key.</param>
+public sealed record AdmissionRequest(string OrganizationId, RateLimitPolicy Policy, Message? Message, IdempotencyClaim? Claim);
+
+/// <param name="LeaseLost">The claim's lease ran out before the send finished; nothing was taken or stored.</param>
+public readonly record struct Admission(RateLimitDecision RateLimit, bool Stored, bool LeaseLost = false);

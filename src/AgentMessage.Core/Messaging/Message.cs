@@ -1,0 +1,22 @@
+namespace AgentMessage.Core.Messaging;
+
+/// <summary>A message as stored: immutable, replaced whole when its status changes.
+/// <see cref="Media"/> is what the customer sent; <see cref="CarrierMediaUrls"/> is where the carrier
+/// fetches each item (presigned, valid for days), never shown to the customer.</summary>
+public sealed record Message(
+    string Id,
+    string OrganizationId,
+    string From,
+    string To,
+    string Text,
+    MessageChannel Channel,
+    MessagePriority Priority,
+    DeliveryStatus Status,
+    string? Tag,
+    IReadOnlyList<string> Media,
+    TextEncoding Encoding,
+    int Segments,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    string? ErrorCode = null,
+    IReadOnlyList<string>? CarrierMediaUrls = null);

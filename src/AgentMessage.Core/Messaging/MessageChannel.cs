@@ -1,0 +1,7 @@
+namespace AgentMessage.Core.Messaging;
+
+public enum MessageChannel
+{
+    Sms,
+    Mms,
+}

@@ -1,0 +1,17 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AgentMessage.Core.Messaging;
+
+/// <summary>The stored form of a message: in Redis, and as the replayable response of an idempotent send.</summary>
+public static class MessageJson
+{
+    public static string Serialize(Message message) => JsonSerializer.Serialize(message, MessageJsonContext.Default.Message);
+
+    public static Message Deserialize(string json) =>
+        JsonSerializer.Deserialize(json, MessageJsonContext.Default.Message) ?? throw new JsonException("stored message is null");
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(Message))]
+internal sealed partial class MessageJsonContext : JsonSerializerContext;

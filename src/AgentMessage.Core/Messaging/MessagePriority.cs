@@ -1,0 +1,7 @@
+namespace AgentMessage.Core.Messaging;
+
+public enum MessagePriority
+{
+    Default,
+    High,
+}

@@ -1,0 +1,253 @@
+using AgentMessage.Core.Access;
+using AgentMessage.Core.Compliance;
+using AgentMessage.Core.Idempotency;
+using AgentMessage.Core.Media;
+using AgentMessage.Core.Organizations;
+using AgentMessage.Core.RateLimiting;
+using AgentMessage.Core.Refusals;
+using Microsoft.Extensions.Options;
+
+namespace AgentMessage.Core.Messaging;
+
+/// <summary>The outcome of an accepted send: the message, the bucket state to report (none on a
+/// replay, which takes no token), and whether it is the stored answer to an earlier request.</summary>
+public sealed record SendResult(Message Message, RateLimitDecision? RateLimit, bool Replayed);
+
+/// <summary>
+/// Sending, reading and listing messages for one caller's organization. The checks run in the order
+/// of docs/API.md section 5. The business rules (ownership, consent, line type) are read before the
+/// rate limit is applied but take effect after it, so a send that breaks one still spends a token,
+/// and the token, the message and the idempotency key are then settled in one atomic step. A send's
+/// expected refusals (validation, MMS off, rate limit, business rules) are returned, not thrown.
+/// </summary>
+public sealed class MessageService(
+    IMessageStore messages,
+    ISendAdmission admission,
+    IIdempotencyStore idempotency,
+    IOrganizationStore organizations,
+    INumberRegistry numbers,
+    IConsentRegistry consents,
+    ILineTypeRegistry lineTypes,
+    IOptions<RateLimitOptions> rateLimits,
+    IOptions<MessagingOptions> messaging,
+    MediaService media,
+    TimeProvider time)
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 100;
+
+    public async Task<Result<SendResult>> SendAsync(Caller caller, SendMessageCommand command, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        if (ShapeProblems(command, idempotencyKey) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var organization = await organizations.GetAsync(caller.OrganizationId, cancellationToken)
+            ?? throw new RefusalException(RefusalKind.Unauthorized);
+        if (command.Media.Count > 0 && !media.IsMmsEnabled(organization))
+        {
+            return new Refusal(RefusalKind.MmsDisabled);
+        }
+
+        IdempotencyClaim? claim = null;
+        if (idempotencyKey is not null)
+        {
+            var scope = new IdempotencyScope(organization.Id, IdempotentOperation.SendMessage, idempotencyKey);
+            (claim, var replay) = await idempotency.ClaimOrReplayAsync(scope, Fingerprint(command), cancellationToken);
+            if (replay is not null)
+            {
+                return new SendResult(MessageJson.Deserialize(replay), RateLimit: null, Replayed: true);
+            }
+        }
+
+        var settled = false;
+        try
+        {
+            var (refusal, resolved) = await CheckBusinessRulesAsync(organization.Id, command, cancellationToken);
+            var message = refusal is null ? NewMessage(organization.Id, command, resolved!) : null;
+            var policy = organization.LimitFor(RateLimitedOperation.Send) ?? rateLimits.Value.For(RateLimitedOperation.Send);
+            var outcome = await admission.AdmitAsync(new AdmissionRequest(organization.Id, policy, message, claim), cancellationToken);
+            settled = true;
+            if (outcome.LeaseLost)
+            {
+                throw IdempotencyStoreExtensions.InProgress();
+            }
+
+            if (!outcome.RateLimit.Allowed)
+            {
+                return new Refusal(RefusalKind.RateLimited) { RetryAfter = outcome.RateLimit.RetryAfter, RateLimit = outcome.RateLimit };
+            }
+
+            if (refusal is not null)
+            {
+                return refusal with { RateLimit = outcome.RateLimit };
+            }
+
+            return new SendResult(message!, outcome.RateLimit, Replayed: false);
+        }
+        finally
+        {
+            if (!settled && claim is not null)
+            {
+                await idempotency.ReleaseAsync(claim, CancellationToken.None);
+            }
+        }
+    }
+
+    public async Task<Message> GetAsync(Caller caller, string id, CancellationToken cancellationToken)
+    {
+        // An id that is not a UUID cannot name a message: answer as for any unknown message.
+        var message = Guid.TryParseExact(id, "D", out _) ? await messages.GetAsync(caller.OrganizationId, id, cancellationToken) : null;
+        return message ?? throw new RefusalException(RefusalKind.NotFound, "message not found");
+    }
+
+    public async Task<MessagePage> ListAsync(Caller caller, MessageQuery query, CancellationToken cancellationToken)
+    {
+        var problems = new Dictionary<string, string>();
+        if (query.PageSize is < 0 or > MaxPageSize)
+        {
+            problems["page_size"] = $"must be 1..{MaxPageSize}";
+        }
+
+        if (query.Tag is not null && SendRules.TagProblem(query.Tag) is { } tagProblem)
+        {
+            problems["tag"] = tagProblem;
+        }
+
+        if (query.Status is { } status && !Enum.IsDefined(status))
+        {
+            problems["status"] = "must be one of: queued, sending, sent, delivered, undelivered, failed";
+        }
+
+        if (problems.Count > 0)
+        {
+            throw RefusalException.Validation(problems);
+        }
+
+        var effective = query with { PageSize = query.PageSize == 0 ? DefaultPageSize : query.PageSize };
+        return await messages.ListAsync(caller.OrganizationId, effective, cancellationToken);
+    }
+
+    /// <summary>Ownership, consent, line type and media references: the refusal, or the checked media.</summary>
+    private async ValueTask<(Refusal? Refusal, ResolvedMedia? Media)> CheckBusinessRulesAsync(string organizationId, SendMessageCommand command, CancellationToken cancellationToken)
+    {
+        if (!await numbers.IsOwnedAsync(organizationId, command.From, cancellationToken))
+        {
+            return (Refusal.Validation("from", "is not a number your organization owns"), null);
+        }
+
+        if (!await consents.HasConsentAsync(organizationId, command.To, cancellationToken))
+        {
+            return (new Refusal(RefusalKind.ConsentRequired), null);
+        }
+
+        var lookup = await lineTypes.GetAsync(organizationId, command.To, cancellationToken);
+        if (lookup is { LineType: LineType.Landline } && time.GetUtcNow() - lookup.LookedUpAt <= messaging.Value.LineTypeLookupMaxAge)
+        {
+            return (new Refusal(RefusalKind.LineTypeBlocked), null);
+        }
+
+        if (command.Media.Count == 0)
+        {
+            return (null, new ResolvedMedia([]));
+        }
+
+        var (problems, resolved) = await media.ResolveAsync(organizationId, command.Media, cancellationToken);
+        return problems.Count > 0 ? (Refusal.Validation(problems), null) : (null, resolved);
+    }
+
+    private Message NewMessage(string organizationId, SendMessageCommand command, ResolvedMedia resolved)
+    {
+        var segments = SegmentCounter.Count(command.Text);
+        var now = time.GetUtcNow();
+        var createdAt = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+        return new Message(
+            Id: Guid.NewGuid().ToString("D"),
+            OrganizationId: organizationId,
+            From: command.From,
+            To: command.To,
+            Text: command.Text,
+            Channel: command.Media.Count > 0 ? MessageChannel.Mms : MessageChannel.Sms,
+            Priority: command.Priority ?? MessagePriority.Default,
+            Status: DeliveryStatus.Queued,
+            Tag: command.Tag,
+            Media: command.Media,
+            Encoding: segments.Encoding,
+            Segments: segments.Segments,
+            CreatedAt: createdAt,
+            UpdatedAt: createdAt,
+            CarrierMediaUrls: resolved.CarrierUrls);
+    }
+
+    /// <summary>Two requests are the same request when every field means the same; an absent
+    /// priority means "default".</summary>
+    private static string Fingerprint(SendMessageCommand command)
+    {
+        var canonical = string.Join(
+            '\u001f',
+            command.From,
+            command.To,
+            command.Text,
+            string.Join('\u001e', command.Media),
+            (command.Priority ?? MessagePriority.Default).ToString(),
+            command.Tag ?? "\u0000");
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)));
+    }
+
+    private static Refusal? ShapeProblems(SendMessageCommand command, string? idempotencyKey)
+    {
+        var problems = new Dictionary<string, string>();
+        if (idempotencyKey is not null && IdempotencyOptions.KeyProblem(idempotencyKey) is { } keyProblem)
+        {
+            problems["Idempotency-Key"] = keyProblem;
+        }
+
+        if (!SendRules.IsE164(command.From))
+        {
+            problems["from"] = "must be E.164";
+        }
+
+        if (!SendRules.IsE164(command.To))
+        {
+            problems["to"] = "must be E.164";
+        }
+        else if (command.To == command.From)
+        {
+            problems["to"] = "must differ from from";
+        }
+
+        if (SendRules.TextProblem(command.Text, command.Media.Count > 0) is { } textProblem)
+        {
+            problems["text"] = textProblem;
+        }
+
+        if (command.Media.Count > SendRules.MaxMediaItems)
+        {
+            problems["media"] = $"must have at most {SendRules.MaxMediaItems} items";
+        }
+        else
+        {
+            for (var i = 0; i < command.Media.Count; i++)
+            {
+                var entry = command.Media[i];
+                if (!SendRules.IsExternalUrl(entry) && !SendRules.IsMediaId(entry))
+                {
+                    problems[$"media[{i}]"] = "must be a media_id or an https:// URL";
+                }
+            }
+        }
+
+        if (command.Priority is { } priority && !Enum.IsDefined(priority))
+        {
+            problems["priority"] = "must be one of: default, high";
+        }
+
+        if (command.Tag is not null && SendRules.TagProblem(command.Tag) is { } tagProblem)
+        {
+            problems["tag"] = tagProblem;
+        }
+
+        return problems.Count > 0 ? Refusal.Validation(problems) : null;
+    }
+}

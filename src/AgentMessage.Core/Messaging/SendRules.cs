@@ -1,0 +1,53 @@
+using System.Buffers;
+
+namespace AgentMessage.Core.Messaging;
+
+/// <summary>The shape rules of docs/API.md section 5, each returning the problem or null.</summary>
+public static class SendRules
+{
+    public const int MaxTextLength = 1600;
+    public const int MaxMediaItems = 10;
+    public const int MaxTagLength = 64;
+    public const int MaxUrlLength = 2048;
+
+    private static readonly SearchValues<char> TagCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
+
+    /// <summary>E.164 syntax only: '+', then 7 to 15 digits, the first not zero.</summary>
+    public static bool IsE164(string? number) =>
+        number is { Length: >= 8 and <= 16 } && number[0] == '+' && number[1] is >= '1' and <= '9' &&
+        !number.AsSpan(1).ContainsAnyExceptInRange('0', '9');
+
+    public static string? TagProblem(string tag) =>
+        tag.Length is 0 or > MaxTagLength || tag.AsSpan().ContainsAnyExcept(TagCharacters)
+            ? "must be 1..64 characters of A-Z a-z 0-9 . _ : -"
+            : null;
+
+    /// <summary>Text length in Unicode scalar values, so an emoji counts once.</summary>
+    public static string? TextProblem(string text, bool hasMedia)
+    {
+        if (text.Length == 0)
+        {
+            return hasMedia ? null : "must be 1..1600 characters";
+        }
+
+        var scalars = 0;
+        foreach (var _ in text.EnumerateRunes())
+        {
+            if (++scalars > MaxTextLength)
+            {
+                return "must be 1..1600 characters";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether a media entry is a URL hosted elsewhere (as opposed to a media_id).</summary>
+    public static bool IsExternalUrl(string entry) =>
+        entry.Length <= MaxUrlLength &&
+        Uri.TryCreate(entry, UriKind.Absolute, out var uri) &&
+        uri.Scheme == Uri.UriSchemeHttps && uri.Host.Length > 0 && string.IsNullOrEmpty(uri.UserInfo);
+
+    public static bool IsMediaId(string entry) => Guid.TryParseExact(entry, "D", out _);
+}

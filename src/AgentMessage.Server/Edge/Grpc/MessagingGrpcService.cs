@@ -1,0 +1,105 @@
+using AgentMessage.Core.Delivery;
+using AgentMessage.Core.Media;
+using AgentMessage.Core.Messaging;
+using AgentMessage.Core.RateLimiting;
+using AgentMessage.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace AgentMessage.Server.Edge.Grpc;
+
+/// <summary>agentmessage.v1.MessagingService: maps the contract onto <see cref="MessageService"/>.
+/// Authentication, scopes and error translation happen in <see cref="ApiCallInterceptor"/>; refusals
+/// a service returns rather than throws end the call through <see cref="CallRefusal"/>.</summary>
+[BindServiceMethod(typeof(MessagingServiceBinding), nameof(MessagingServiceBinding.BindService))]
+public sealed class MessagingGrpcService(MessageService messages, MediaService media, StatusStreamService statuses) : MessagingService.MessagingServiceBase
+{
+    public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
+    {
+        var outcome = await messages.SendAsync(context.GetCaller(), ProtoMapping.ToCommand(request), IdempotencyKey(context), context.CancellationToken);
+        if (!outcome.TryGetValue(out var result, out var refusal))
+        {
+            return context.Refuse<SendMessageResponse>(refusal);
+        }
+
+        ReportOutcome(context, result.RateLimit, result.Replayed);
+        return new SendMessageResponse { Message = ProtoMapping.ToProto(result.Message) };
+    }
+
+    public override async Task<CreateMediaUploadResponse> CreateMediaUpload(CreateMediaUploadRequest request, ServerCallContext context)
+    {
+        var outcome = await media.CreateUploadAsync(context.GetCaller(), request.MimeType, request.ByteSize, IdempotencyKey(context), context.CancellationToken);
+        if (!outcome.TryGetValue(out var result, out var refusal))
+        {
+            return context.Refuse<CreateMediaUploadResponse>(refusal);
+        }
+
+        ReportOutcome(context, result.RateLimit, result.Replayed);
+        var upload = result.Upload;
+        var response = new CreateMediaUploadResponse
+        {
+            MediaId = upload.MediaId,
+            UploadUrl = upload.UploadUrl,
+            ExpiresAt = Timestamp.FromDateTimeOffset(upload.ExpiresAt),
+            MaxByteSize = upload.MaxByteSize,
+        };
+        foreach (var (name, value) in upload.UploadHeaders)
+        {
+            response.UploadHeaders[name] = value;
+        }
+
+        return response;
+    }
+
+    public override async Task<GetMessageResponse> GetMessage(GetMessageRequest request, ServerCallContext context)
+    {
+        var message = await messages.GetAsync(context.GetCaller(), request.Id, context.CancellationToken);
+        return new GetMessageResponse { Message = ProtoMapping.ToProto(message) };
+    }
+
+    public override async Task<ListMessagesResponse> ListMessages(ListMessagesRequest request, ServerCallContext context)
+    {
+        var page = await messages.ListAsync(context.GetCaller(), ProtoMapping.ToQuery(request), context.CancellationToken);
+        var response = new ListMessagesResponse { NextPageToken = page.NextPageToken ?? string.Empty };
+        response.Messages.AddRange(page.Messages.Select(ProtoMapping.ToProto));
+        return response;
+    }
+
+    private static string? IdempotencyKey(ServerCallContext context) =>
+        context.GetHttpContext().Request.Headers[IdempotencyHeader.Name] is { Count: > 0 } values ? values.ToString() : null;
+
+    /// <summary>RateLimit-* for a call that took a token; Idempotent-Replayed for a replay, which took none.</summary>
+    private static void ReportOutcome(ServerCallContext context, RateLimitDecision? rateLimit, bool replayed)
+    {
+        if (rateLimit is { } decision)
+        {
+            context.SetRateLimitHeaders(decision);
+        }
+
+        if (replayed)
+        {
+            context.GetHttpContext().Response.Headers[IdempotencyHeader.Replayed] = "true";
+        }
+    }
+
+    public override async Task StreamStatus(StreamStatusRequest request, IServerStreamWriter<StreamStatusResponse> responseStream, ServerCallContext context)
+    {
+        var query = new StatusStreamQuery([.. request.MessageIds], request.HasTag ? request.Tag : null, request.After.Length > 0 ? request.After : null);
+        var events = statuses.StreamAsync(context.GetCaller(), query, () => context.WriteResponseHeadersAsync([]), context.CancellationToken);
+
+        // Several events ready at once go out with one flush on gRPC. REST (JSON transcoding) has
+        // no write options and flushes every line.
+        var buffering = !StatusResponses.IsTranscoded(context);
+        await foreach (var item in events)
+        {
+            // A live event is mapped and serialized once for all streams; the response is never changed.
+            var response = item.Shared?.Encoded(StatusResponses.CreateShared) ?? StatusResponses.Create(item.Event);
+            if (buffering)
+            {
+                responseStream.WriteOptions = item.MoreReady ? StatusResponses.Buffered : null;
+            }
+
+            await responseStream.WriteAsync(response, context.CancellationToken);
+        }
+    }
+}

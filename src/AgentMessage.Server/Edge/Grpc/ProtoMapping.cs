@@ -1,0 +1,108 @@
+using AgentMessage.Core.Delivery;
+using AgentMessage.Core.Messaging;
+using Google.Protobuf.WellKnownTypes;
+using Proto = AgentMessage.V1;
+
+namespace AgentMessage.Server.Edge.Grpc;
+
+/// <summary>Between the proto contract and the domain. Values the contract does not define map to
+/// out-of-range domain values, which the domain's validation then names by field.</summary>
+public static class ProtoMapping
+{
+    private const int Undefined = -1;
+
+    public static SendMessageCommand ToCommand(Proto.SendMessageRequest request) => new(
+        From: request.From,
+        To: request.To,
+        Text: request.Text,
+        Media: [.. request.Media],
+        Priority: request.Priority switch
+        {
+            Proto.Priority.Unspecified => null,
+            Proto.Priority.Default => MessagePriority.Default,
+            Proto.Priority.High => MessagePriority.High,
+            _ => (MessagePriority)Undefined,
+        },
+        Tag: request.HasTag ? request.Tag : null);
+
+    public static MessageQuery ToQuery(Proto.ListMessagesRequest request) => new(
+        Tag: request.HasTag ? request.Tag : null,
+        Status: request.Status == Proto.MessageStatus.Unspecified ? null : ToDomain(request.Status),
+        PageSize: request.PageSize,
+        PageToken: request.PageToken);
+
+    public static Proto.Message ToProto(Message message)
+    {
+        var proto = new Proto.Message
+        {
+            Id = message.Id,
+            From = message.From,
+            To = message.To,
+            Text = message.Text,
+            Channel = message.Channel == MessageChannel.Mms ? Proto.Channel.Mms : Proto.Channel.Sms,
+            Priority = message.Priority == MessagePriority.High ? Proto.Priority.High : Proto.Priority.Default,
+            Status = ToProto(message.Status),
+            CreatedAt = Timestamp.FromDateTimeOffset(message.CreatedAt),
+            UpdatedAt = Timestamp.FromDateTimeOffset(message.UpdatedAt),
+            Segments = message.Segments,
+            Encoding = message.Segments == 0 ? Proto.Encoding.Unspecified
+                : message.Encoding == TextEncoding.Gsm7 ? Proto.Encoding.Gsm7 : Proto.Encoding.Ucs2,
+            Media = { message.Media },
+        };
+        if (message.Tag is not null)
+        {
+            proto.Tag = message.Tag;
+        }
+
+        if (message.ErrorCode is not null)
+        {
+            proto.ErrorCode = message.ErrorCode;
+        }
+
+        return proto;
+    }
+
+    public static Proto.StatusEvent ToProto(StatusEvent statusEvent)
+    {
+        var proto = new Proto.StatusEvent
+        {
+            EventId = statusEvent.EventId,
+            MessageId = statusEvent.MessageId,
+            Status = ToProto(statusEvent.Status),
+            OccurredAt = Timestamp.FromDateTimeOffset(statusEvent.OccurredAt),
+        };
+        if (statusEvent.ErrorCode is not null)
+        {
+            proto.ErrorCode = statusEvent.ErrorCode;
+        }
+
+        if (statusEvent.Tag is not null)
+        {
+            proto.Tag = statusEvent.Tag;
+        }
+
+        return proto;
+    }
+
+    public static Proto.MessageStatus ToProto(DeliveryStatus status) => status switch
+    {
+        DeliveryStatus.Queued => Proto.MessageStatus.Queued,
+        DeliveryStatus.Sending => Proto.MessageStatus.Sending,
+        DeliveryStatus.Sent => Proto.MessageStatus.Sent,
+        DeliveryStatus.Delivered => Proto.MessageStatus.Delivered,
+        DeliveryStatus.Undelivered => Proto.MessageStatus.Undelivered,
+        DeliveryStatus.Failed => Proto.MessageStatus.Failed,
+        _ => Proto.MessageStatus.Unspecified,
+    };
+
+    public static DeliveryStatus ToDomain(Proto.MessageStatus status) => status switch
+    {
+        Proto.MessageStatus.Queued => DeliveryStatus.Queued,
+        Proto.MessageStatus.Sending => DeliveryStatus.Sending,
+        Proto.MessageStatus.Sent => DeliveryStatus.Sent,
+        Proto.MessageStatus.Delivered => DeliveryStatus.Delivered,
+        Proto.MessageStatus.Undelivered => DeliveryStatus.Undelivered,
+        Proto.MessageStatus.Failed => DeliveryStatus.Failed,
+        _ => (DeliveryStatus)Undefined,
+    };
+}

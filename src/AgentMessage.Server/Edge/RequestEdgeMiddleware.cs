@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using AgentMessage.Core.Refusals;
+using AgentMessage.Server.Edge.Grpc;
+using AgentMessage.Server.Edge.Rest;
+
+namespace AgentMessage.Server.Edge;
+
+/// <summary>
+/// The outermost middleware: gives the call its request id, writes one log line when it ends, and,
+/// for non-gRPC requests, answers in the REST envelope whatever no endpoint answered (unknown path,
+/// wrong method, an exception outside any RPC).
+/// </summary>
+public sealed class RequestEdgeMiddleware(RequestDelegate next, ILogger<RequestEdgeMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var state = CallState.Start(context);
+        var id = state.RequestId;
+        context.Response.Headers[CallState.RequestIdHeader] = id;
+        var started = Stopwatch.GetTimestamp();
+        var grpc = GrpcRequest.IsNative(context.Request);
+        using var scope = logger.BeginScope(new RequestScope(id));
+        try
+        {
+            await next(context);
+            if (!grpc && !context.Response.HasStarted && context.Response.StatusCode >= 400 && context.Response.ContentType is null)
+            {
+                var error = RestRefusals.ForHttpStatus(context.Response.StatusCode);
+                await RestEnvelope.WriteErrorAsync(context, error, error.DefaultMessage, null);
+            }
+        }
+        catch (Exception exception) when (!grpc && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            // A refusal or a store outage thrown outside any RPC (the local media endpoints) is an
+            // answer like any other; anything else is a fault, logged, and answered without detail.
+            var refusal = Refusal.Of(exception);
+            if (refusal is null)
+            {
+                logger.LogError(exception, "Unhandled exception for {Method} {Path}", context.Request.Method, context.Request.Path);
+                refusal = new Refusal(RefusalKind.Internal);
+            }
+
+            context.Response.Clear();
+            context.Response.Headers[CallState.RequestIdHeader] = id;
+            state.Refusal = refusal;
+            EdgeRefusals.ApplyHeaders(context.Response, refusal);
+            await RestEnvelope.WriteErrorAsync(context, refusal);
+        }
+        finally
+        {
+            LogAnswer(context, state, grpc, started);
+        }
+    }
+
+    private void LogAnswer(HttpContext context, CallState state, bool grpc, long started)
+    {
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            var grpcStatus = grpc ? GrpcStatus(context) : null;
+            logger.LogInformation(
+                "{Protocol} {Method} {Path} answered {Status}{GrpcStatus}{Error} in {ElapsedMs:0.0} ms request_id={RequestId}",
+                context.Request.Protocol,
+                context.Request.Method,
+                context.Request.Path.Value,
+                context.Response.StatusCode,
+                string.IsNullOrEmpty(grpcStatus) ? string.Empty : $" grpc-status={grpcStatus}",
+                CallState.Of(context).Refusal is { } failure ? $" error={failure.Kind.Code}" : string.Empty,
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                state.RequestId);
+        }
+    }
+
+    /// <summary>The status of a gRPC call: in the trailers, or in the headers of a trailers-only
+    /// response (a call that failed before writing a message).</summary>
+    private static string? GrpcStatus(HttpContext context)
+    {
+        var trailers = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers;
+        return trailers?["grpc-status"] is { Count: > 0 } status ? status.ToString() : context.Response.Headers["grpc-status"].ToString();
+    }
+}
+
+/// <summary>The log scope of one request: its id under "RequestId", for providers that print scopes.</summary>
+internal sealed class RequestScope(string id) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    public int Count => 1;
+
+    public KeyValuePair<string, object?> this[int index] =>
+        index == 0 ? new("RequestId", id) : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+    {
+        yield return this[0];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public override string ToString() => $"RequestId:{id}";
+}

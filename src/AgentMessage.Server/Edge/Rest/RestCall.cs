@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using Google.Protobuf.Reflection;
+using Microsoft.AspNetCore.Grpc.JsonTranscoding;
+
+namespace AgentMessage.Server.Edge.Rest;
+
+/// <summary>
+/// What the REST facade needs to know about one transcoded RPC, worked out once from its
+/// descriptor and <c>google.api.http</c> rule: the message its request body and response body
+/// hold, and the success status the REST contract gives it.
+/// </summary>
+public sealed class RestCall
+{
+    private static readonly ConcurrentDictionary<MethodDescriptor, RestCall> Cache = new();
+
+    // Transcoding always answers 200; these RPCs answer otherwise over REST (docs/API.md section 1;
+    // the operator's creations answer 201).
+    private static readonly Dictionary<string, (int Status, string? Location)> SuccessOverrides = new(StringComparer.Ordinal)
+    {
+        ["agentmessage.v1.MessagingService.SendMessage"] = (StatusCodes.Status202Accepted, "/v1/messages/"),
+        ["agentmessage.v1.AdminService.CreateOrganization"] = (StatusCodes.Status201Created, "/v1/admin/organizations/"),
+        ["agentmessage.v1.AdminService.CreateApiKey"] = (StatusCodes.Status201Created, null),
+        ["agentmessage.v1.AdminService.RotateApiKey"] = (StatusCodes.Status201Created, null),
+        ["agentmessage.v1.AdminService.AddNumber"] = (StatusCodes.Status201Created, null),
+    };
+
+    private RestCall(GrpcJsonTranscodingMetadata metadata)
+    {
+        var method = metadata.MethodDescriptor;
+        var rule = metadata.HttpRule;
+        RequestBody = rule.Body switch
+        {
+            "" => null,
+            "*" => method.InputType,
+            var field => method.InputType.FindFieldByName(field)?.MessageType,
+        };
+        Query = rule.Body == "*" ? null : method.InputType;
+        ResponseBody = string.IsNullOrEmpty(rule.ResponseBody) ? method.OutputType : method.OutputType.FindFieldByName(rule.ResponseBody).MessageType;
+        IsServerStreaming = method.IsServerStreaming;
+        (SuccessStatus, LocationPrefix) = SuccessOverrides.GetValueOrDefault(method.FullName, (StatusCodes.Status200OK, null));
+    }
+
+    /// <summary>The message the JSON request body holds, or null when the RPC takes no body.</summary>
+    public MessageDescriptor? RequestBody { get; }
+
+    /// <summary>The message whose fields the query string may set, or null when the body holds them all.</summary>
+    public MessageDescriptor? Query { get; }
+
+    /// <summary>The message the JSON response body (or each streamed line) holds.</summary>
+    public MessageDescriptor ResponseBody { get; }
+
+    public bool IsServerStreaming { get; }
+
+    public int SuccessStatus { get; }
+
+    /// <summary>When set, a success carries <c>Location: {prefix}{data.id}</c>.</summary>
+    public string? LocationPrefix { get; }
+
+    public static RestCall For(GrpcJsonTranscodingMetadata metadata) => Cache.GetOrAdd(metadata.MethodDescriptor, static (_, m) => new RestCall(m), metadata);
+}

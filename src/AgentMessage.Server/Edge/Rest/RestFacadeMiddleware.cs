@@ -1,0 +1,293 @@
+using System.Text.Json;
+using AgentMessage.Core.Refusals;
+using AgentMessage.Server.Edge.Grpc;
+using Google.Protobuf.Reflection;
+using Grpc.Core;
+using Microsoft.AspNetCore.Grpc.JsonTranscoding;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace AgentMessage.Server.Edge.Rest;
+
+/// <summary>
+/// The one place where JSON transcoding's output becomes the documented REST API. Around every
+/// transcoded call it
+/// <list type="bullet">
+/// <item>checks the body (JSON content type, at most 64 KiB, a JSON object) and turns lower-case
+/// enum names into protobuf ones; a body problem is held back and raised by the interceptor after
+/// authentication, so the order of checks is the same on both faces;</item>
+/// <item>wraps the result in the envelope with the contract's status code, lower-case enums and
+/// the error table's codes, whatever transcoding itself would have written.</item>
+/// </list>
+/// </summary>
+public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacadeMiddleware> logger)
+{
+    public const int MaxRequestBodyBytes = 64 * 1024;
+
+    private static readonly byte[] EmptyObject = "{}"u8.ToArray();
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var metadata = context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
+        if (metadata is null || GrpcRequest.IsNative(context.Request))
+        {
+            await next(context);
+            return;
+        }
+
+        var call = RestCall.For(metadata);
+        RewriteQuery(context, call);
+
+        // The request body lives in this buffer until transcoding has read it.
+        using var requestBody = call.RequestBody is null ? null : await RewriteBodyAsync(context, call.RequestBody);
+
+        var original = context.Response.Body;
+        await using Stream capture = call.IsServerStreaming
+            ? new StreamingCapture(context, original, call.ResponseBody)
+            : new PooledBuffer(1024);
+        context.Response.Body = capture;
+        try
+        {
+            await next(context);
+            if (capture is StreamingCapture { IsPassingThrough: true } streaming)
+            {
+                await streaming.FlushRemainderAsync(context.RequestAborted);
+                return;
+            }
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+
+        var written = capture is StreamingCapture streamed ? streamed.Held : ((PooledBuffer)capture).WrittenMemory;
+        await FinishAsync(context, call, written);
+    }
+
+    private async Task FinishAsync(HttpContext context, RestCall call, ReadOnlyMemory<byte> written)
+    {
+        // A failure the call recorded is its answer, whether transcoding then wrote an error (a
+        // thrown one) or the empty response of a refusal returned as a value (CallRefusal).
+        if (CallState.Of(context).Refusal is { } failure)
+        {
+            await RestEnvelope.WriteErrorAsync(context, failure);
+            return;
+        }
+
+        if (context.Response.StatusCode != StatusCodes.Status200OK)
+        {
+            // Transcoding refused the call itself (a body it could not bind, for example): its
+            // google.rpc.Status body names the gRPC code; the table gives the REST code.
+            var (code, message) = ReadStatus(written.Span);
+            var error = code is { } grpc ? GrpcRefusals.ForStatusCode(grpc) : RestRefusals.ForHttpStatus(context.Response.StatusCode);
+            logger.LogDebug("Transcoding answered {Status} with gRPC code {Code}: {Message}", context.Response.StatusCode, code, message);
+            await RestEnvelope.WriteErrorAsync(context, error, error == RefusalKind.BadRequest && message is not null ? message : error.DefaultMessage, null);
+            return;
+        }
+
+        // Transcoding wrote compact JSON with the envelope's own escaping, so its bytes go out as
+        // they are, between the envelope's, with only the enum values replaced.
+        using var body = new PooledBuffer(written.Length + 64);
+        body.Write(RestEnvelope.SuccessPrefix);
+        var id = ProtoJsonEnums.WriteOutgoing(written.Span, call.ResponseBody, body, captureRootId: call.LocationPrefix is not null);
+        body.Write(RestEnvelope.SuccessSuffix);
+        if (call.LocationPrefix is not null && id is not null)
+        {
+            context.Response.Headers.Location = call.LocationPrefix + id;
+        }
+
+        await RestEnvelope.WriteSuccessAsync(context, call.SuccessStatus, body.WrittenMemory);
+    }
+
+    private static (StatusCode? Code, string? Message) ReadStatus(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var document = JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
+            var code = root.TryGetProperty("code", out var c) && c.TryGetInt32(out var n) ? (StatusCode?)n : null;
+            var message = root.TryGetProperty("message", out var m) ? m.GetString() : null;
+            return (code, message);
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
+    }
+
+    /// <summary>
+    /// Query parameters that set enum fields get their protobuf names; a value that a field cannot
+    /// hold is left out and held back as a validation problem naming the field, instead of the
+    /// parser's 400 that names none.
+    /// </summary>
+    private static void RewriteQuery(HttpContext context, RestCall call)
+    {
+        var request = context.Request;
+        if (call.Query is null || !request.QueryString.HasValue)
+        {
+            return;
+        }
+
+        var problems = new Dictionary<string, string>();
+        var builder = new QueryBuilder();
+        foreach (var (name, values) in QueryHelpers.ParseQuery(request.QueryString.Value))
+        {
+            var field = ProtoJsonEnums.FindField(call.Query, name);
+            foreach (var value in values)
+            {
+                var (converted, problem) = field is null ? (value, null) : QueryValue(field, value ?? string.Empty);
+                if (problem is not null)
+                {
+                    problems[field!.JsonName] = problem;
+                }
+                else
+                {
+                    builder.Add(name, converted!);
+                }
+            }
+        }
+
+        request.QueryString = builder.ToQueryString();
+        if (problems.Count > 0)
+        {
+            CallState.Of(context).RequestProblem = Refusal.Validation(problems);
+        }
+    }
+
+    private static (string? Value, string? Problem) QueryValue(FieldDescriptor field, string value) => field.FieldType switch
+    {
+        FieldType.Enum => ProtoJsonEnums.ToProtoName(field.EnumType, value) is var full && full != ProtoJsonEnums.UndefinedValue.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            ? (full, null)
+            : (null, "must be one of: " + string.Join(", ", ProtoJsonEnums.RestNames(field.EnumType))),
+        FieldType.Int32 or FieldType.SInt32 or FieldType.SFixed32 => int.TryParse(value, out _) ? (value, null) : (null, "must be an integer"),
+        FieldType.Int64 or FieldType.SInt64 or FieldType.SFixed64 => long.TryParse(value, out _) ? (value, null) : (null, "must be an integer"),
+        FieldType.UInt32 or FieldType.Fixed32 => uint.TryParse(value, out _) ? (value, null) : (null, "must be a non-negative integer"),
+        FieldType.UInt64 or FieldType.Fixed64 => ulong.TryParse(value, out _) ? (value, null) : (null, "must be a non-negative integer"),
+        FieldType.Bool => bool.TryParse(value, out _) ? (value, null) : (null, "must be true or false"),
+        _ => (value, null),
+    };
+
+    /// <summary>
+    /// Reads the body (at most 64 KiB) once into a pooled buffer, checks it and hands transcoding
+    /// either that buffer or, when an enum name had to change, the rewritten copy. A problem is held
+    /// back for the interceptor, and transcoding gets an empty object instead.
+    /// </summary>
+    /// <returns>The buffer transcoding reads, to be disposed when the call has ended.</returns>
+    private static async Task<PooledBuffer> RewriteBodyAsync(HttpContext context, MessageDescriptor descriptor)
+    {
+        var request = context.Request;
+        var (read, failure) = await ReadBodyAsync(request, context.RequestAborted);
+        PooledBuffer? body = null;
+        if (read is not null)
+        {
+            (body, failure) = RewriteEnums(read, descriptor);
+        }
+
+        if (failure is not null)
+        {
+            CallState.Of(context).RequestProblem = failure;
+            body = new PooledBuffer(EmptyObject.Length);
+            body.Write(EmptyObject);
+        }
+
+        request.Body = body!.OpenRead();
+        request.ContentLength = body.WrittenCount;
+        request.ContentType = RestEnvelope.JsonContentType;
+        return body;
+    }
+
+    /// <summary>The body transcoding should read (this one or a rewritten copy), or why there is none.</summary>
+    private static (PooledBuffer? Body, Refusal? Failure) RewriteEnums(PooledBuffer body, MessageDescriptor descriptor)
+    {
+        var rewritten = new PooledBuffer(body.WrittenCount + 32);
+        var kept = body;
+        try
+        {
+            switch (ProtoJsonEnums.RewriteIncoming(body.WrittenSpan, descriptor, rewritten))
+            {
+                case ProtoJsonEnums.IncomingBody.Unchanged:
+                    return (body, null);
+                case ProtoJsonEnums.IncomingBody.Rewritten:
+                    kept = rewritten;
+                    body.Dispose();
+                    return (rewritten, null);
+                default:
+                    body.Dispose();
+                    return (null, new Refusal(RefusalKind.BadRequest, "request body must be a JSON object"));
+            }
+        }
+        catch (JsonException)
+        {
+            body.Dispose();
+            return (null, new Refusal(RefusalKind.BadRequest, "request body is not valid JSON"));
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+        finally
+        {
+            if (kept != rewritten)
+            {
+                rewritten.Dispose();
+            }
+        }
+    }
+
+    private static async Task<(PooledBuffer? Body, Refusal? Failure)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (!IsJson(request.ContentType))
+        {
+            return (null, new Refusal(RefusalKind.BadRequest, "content type must be application/json"));
+        }
+
+        var declared = request.ContentLength;
+        if (declared > MaxRequestBodyBytes)
+        {
+            return (null, TooLarge());
+        }
+
+        // Room for one byte more than the limit, so that a longer body of unknown length shows
+        // itself; a declared length is all there is (the server enforces it), so no read waits
+        // for the end once it has arrived.
+        const int Limit = MaxRequestBodyBytes + 1;
+        var buffer = new PooledBuffer(declared is { } length ? (int)length : 4096);
+        try
+        {
+            while (buffer.WrittenCount < Limit && buffer.WrittenCount != declared)
+            {
+                var room = buffer.GetMemory(Math.Min(16 * 1024, Limit - buffer.WrittenCount));
+                var read = await request.Body.ReadAsync(room[..Math.Min(room.Length, Limit - buffer.WrittenCount)], cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                buffer.Advance(read);
+            }
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+
+        if (buffer.WrittenCount > MaxRequestBodyBytes)
+        {
+            buffer.Dispose();
+            return (null, TooLarge());
+        }
+
+        return (buffer, null);
+    }
+
+    private static bool IsJson(string? contentType) =>
+        string.Equals(contentType, RestEnvelope.JsonContentType, StringComparison.OrdinalIgnoreCase) ||
+        (MediaTypeHeaderValue.TryParse(contentType, out var type) && type.MediaType.Equals(RestEnvelope.JsonContentType, StringComparison.OrdinalIgnoreCase));
+
+    private static Refusal TooLarge() =>
+        new(RefusalKind.PayloadTooLarge, $"request body must be at most {MaxRequestBodyBytes} bytes");
+}

@@ -1,0 +1,78 @@
+using AgentMessage.Core.Delivery;
+using AgentMessage.Core.Messaging;
+using AgentMessage.Server.Infrastructure.Redis.Messaging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AgentMessage.Server.Infrastructure.Redis.Delivery;
+
+/// <summary>Status changes by script (message hash and event stream together), and the event log as
+/// a capped Redis Stream per organization.</summary>
+public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> options, IOptions<MessagingOptions> messaging, TimeProvider time) : IMessageStatusStore, IStatusEventLog
+{
+    public async ValueTask<StatusEvent?> TransitionAsync(string organizationId, string messageId, DeliveryStatus status, string? errorCode, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var rank = DeliveryLifecycle.IsTerminal(status) ? 3 : (int)status;
+        var reply = await redis.RunAsync(db => db.ScriptEvaluateAsync(
+            RedisScripts.TransitionStatus,
+            [RedisKeys.Message(organizationId, messageId), RedisKeys.Events(organizationId)],
+            [status.ToString(), rank, errorCode ?? string.Empty, RedisMessageStore.FormatTime(now), options.Value.EventLogLength, organizationId, messageId,
+                (long)messaging.Value.Retention.TotalMilliseconds]));
+        return reply.IsNull ? null : new StatusEvent((string)reply!, organizationId, messageId, status, errorCode, now, null);
+    }
+
+    public async ValueTask<IReadOnlyList<StatusEvent>> ReadAsync(string organizationId, string? after, int count, CancellationToken cancellationToken)
+    {
+        var entries = await redis.RunAsync(db => db.StreamRangeAsync(RedisKeys.Events(organizationId), after is null ? "-" : "(" + after, "+", count));
+        return entries.Select(e => ToEvent(organizationId, e)).ToList();
+    }
+
+    public async ValueTask<string?> LastEventIdAsync(string organizationId, CancellationToken cancellationToken)
+    {
+        var last = await redis.RunAsync(db => db.StreamRangeAsync(RedisKeys.Events(organizationId), "-", "+", 1, Order.Descending));
+        return last.Length == 0 ? null : (string?)last[0].Id;
+    }
+
+    /// <summary>From XINFO STREAM's max-deleted-entry-id (Redis 7): "0-0" until MAXLEN trims something.</summary>
+    public async ValueTask<string?> TrimmedThroughAsync(string organizationId, CancellationToken cancellationToken)
+    {
+        var key = RedisKeys.Events(organizationId);
+        if (!await redis.RunAsync(db => db.KeyExistsAsync(key)))
+        {
+            return null;
+        }
+
+        var info = (RedisResult[])(await redis.RunAsync(db => db.ExecuteAsync("XINFO", "STREAM", key)))!;
+        for (var i = 0; i + 1 < info.Length; i += 2)
+        {
+            if ((string?)info[i] == "max-deleted-entry-id")
+            {
+                var id = (string?)info[i + 1];
+                return id is null or "0-0" ? null : id;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The newest <paramref name="count"/> events, oldest first.</summary>
+    public async ValueTask<IReadOnlyList<StatusEvent>> ReadNewestAsync(string organizationId, int count)
+    {
+        var entries = await redis.RunAsync(db => db.StreamRangeAsync(RedisKeys.Events(organizationId), "-", "+", count, Order.Descending));
+        return entries.Reverse().Select(e => ToEvent(organizationId, e)).ToList();
+    }
+
+    private static StatusEvent ToEvent(string organizationId, StreamEntry entry)
+    {
+        string? Field(string name) => entry[name] is { IsNullOrEmpty: false } value ? (string?)value : null;
+        return new StatusEvent(
+            entry.Id!,
+            organizationId,
+            Field("m")!,
+            Enum.Parse<DeliveryStatus>(Field("s")!),
+            Field("e"),
+            DateTimeOffset.Parse(Field("at")!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind),
+            Field("t"));
+    }
+}

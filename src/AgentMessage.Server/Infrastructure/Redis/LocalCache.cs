@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace AgentMessage.Server.Infrastructure.Redis;
+
+/// <summary>
+/// This instance's short-lived copies of what every send reads (key, organization, number, consent,
+/// lookup), so that an accepted send reads nothing from Redis. An entry lives at most
+/// <see cref="RedisOptions.LocalCacheTtl"/>, which bounds how stale any instance can be; absent
+/// records are remembered too, so a flood of unknown keys does not become a flood of Redis reads.
+/// A missing entry is loaded once per instance however many calls want it at that moment: the
+/// others wait for that one read, so an expiry under load costs one round trip, not one per call
+/// in flight.
+/// </summary>
+public sealed class LocalCache(IOptions<RedisOptions> options) : IDisposable
+{
+    private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = 200_000 });
+    private readonly ConcurrentDictionary<object, Task<object?>> loads = new();
+
+    /// <summary>The cached value of <paramref name="key"/>, or the one running load's result. The load
+    /// runs without the caller's token, since other callers may be waiting for it; the caller's token
+    /// only stops its own wait.</summary>
+    public ValueTask<T> GetOrLoadAsync<T>(object key, Func<CancellationToken, ValueTask<T>> load, CancellationToken cancellationToken)
+    {
+        if (cache.TryGetValue(key, out var cached))
+        {
+            return ValueTask.FromResult((T)cached!);
+        }
+
+        return WaitForLoadAsync(key, load, cancellationToken);
+    }
+
+    private async ValueTask<T> WaitForLoadAsync<T>(object key, Func<CancellationToken, ValueTask<T>> load, CancellationToken cancellationToken)
+    {
+        var started = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = loads.GetOrAdd(key, started.Task);
+        if (running == started.Task)
+        {
+            _ = LoadAsync(key, load, started);
+        }
+
+        return (T)(await running.WaitAsync(cancellationToken))!;
+    }
+
+    /// <summary>Never throws: the outcome, value or failure, goes to everyone waiting on <paramref name="completion"/>.</summary>
+    private async Task LoadAsync<T>(object key, Func<CancellationToken, ValueTask<T>> load, TaskCompletionSource<object?> completion)
+    {
+        try
+        {
+            // A load that finished between this caller's miss and its registration has filled the cache.
+            if (!cache.TryGetValue(key, out var value))
+            {
+                value = await load(CancellationToken.None);
+
+                // Forget() during the load drops the registration: the value read may predate the
+                // change, so it is handed to the callers already waiting but not kept.
+                if (loads.TryGetValue(key, out var current) && current == completion.Task)
+                {
+                    cache.Set(key, value, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = options.Value.LocalCacheTtl });
+                }
+            }
+
+            completion.SetResult(value);
+        }
+        catch (Exception failure)
+        {
+            // Failures are not cached: the next call tries again.
+            completion.SetException(failure);
+        }
+        finally
+        {
+            loads.TryRemove(new KeyValuePair<object, Task<object?>>(key, completion.Task));
+        }
+    }
+
+    /// <summary>Drops this instance's copy after it changed the record itself.</summary>
+    public void Forget(object key)
+    {
+        loads.TryRemove(key, out _);
+        cache.Remove(key);
+    }
+
+    public void Dispose() => cache.Dispose();
+}

@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using AgentMessage.Core.Delivery;
+using AgentMessage.Core.Idempotency;
+using AgentMessage.Core.Messaging;
+using AgentMessage.Core.RateLimiting;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AgentMessage.Server.Infrastructure.Redis.Messaging;
+
+/// <summary>One script per accepted send: token, message, index entries, dispatch entry, queued
+/// event and idempotency commit.</summary>
+public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOptions> idempotency, IOptions<DeliveryOptions> delivery, IOptions<MessagingOptions> messaging) : ISendAdmission
+{
+    // Organizations this instance has put on the dispatch registry (a set add per organization and process).
+    private readonly ConcurrentDictionary<string, bool> registered = new(StringComparer.Ordinal);
+
+    public async ValueTask<Admission> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    {
+        var org = request.OrganizationId;
+        var message = request.Message;
+        if (message is not null && !registered.ContainsKey(org))
+        {
+            // Before the first message of the organization is queued, so no queued message is ever
+            // in a stream the workers do not know.
+            await redis.RunAsync(db => db.SetAddAsync(RedisKeys.DispatchOrganizations, org));
+            registered[org] = true;
+        }
+
+        RedisKey[] keys =
+        [
+            RedisKeys.Bucket(org, RateLimitedOperation.Send),
+            request.Claim is { } claim ? RedisKeys.Idempotency(claim.Scope) : RedisKeys.Unused(org),
+            message is null ? RedisKeys.Unused(org) : RedisKeys.Message(org, message.Id),
+            RedisKeys.MessageIndex(org),
+            RedisKeys.MessageSequence(org),
+            message?.Tag is { } tag ? RedisKeys.TagIndex(org, tag) : RedisKeys.Unused(org),
+            RedisKeys.Dispatch(org, message?.Priority ?? MessagePriority.Default),
+            RedisKeys.Events(org),
+        ];
+        RedisValue[] args =
+        [
+            request.Policy.Burst,
+            request.Policy.PerSecond,
+            request.Claim?.Owner ?? string.Empty,
+            message is null ? string.Empty : MessageJson.Serialize(message),
+            message?.Id ?? string.Empty,
+            message?.Tag ?? string.Empty,
+            (long)idempotency.Value.Retention.TotalMilliseconds,
+            message is null ? string.Empty : RedisMessageStore.FormatTime(message.CreatedAt),
+            delivery.Value.EventLogLength,
+            org,
+            (long)RedisMessageStore.TagIndexLifetime(messaging.Value).TotalMilliseconds,
+        ];
+        var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.AdmitSend, keys, args)))!;
+        if ((int)reply[0] == -1)
+        {
+            return new Admission(default, Stored: false, LeaseLost: true);
+        }
+
+        var allowed = (int)reply[0] == 1;
+        var decision = TokenBucket.Decide(allowed, ParseTokens(reply[1]), request.Policy);
+        return new Admission(decision, Stored: (int)reply[2] == 1);
+    }
+
+    internal static double ParseTokens(RedisResult value) => double.Parse((string)value!, System.Globalization.CultureInfo.InvariantCulture);
+}

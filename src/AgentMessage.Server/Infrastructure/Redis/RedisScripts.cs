@@ -1,0 +1,149 @@
+namespace AgentMessage.Server.Infrastructure.Redis;
+
+/// <summary>
+/// The Lua scripts. Each runs atomically on the server, on Redis server time, so every instance
+/// shares one bucket per organization and operation and one truth per idempotency key.
+/// StackExchange.Redis sends each as EVALSHA once loaded.
+/// </summary>
+public static class RedisScripts
+{
+    /// <summary>
+    /// The token bucket of RateLimiting.TokenBucket, in Lua: refill at `rate` per second up to
+    /// `burst`, take one token if there is one. Returns {allowed (0/1), tokens left as text}.
+    /// Time is microsecond server time; the state expires once the bucket would be full anyway.
+    /// </summary>
+    private const string TakeToken = """
+        local function take(key, burst, rate)
+          local clock = redis.call('TIME')
+          local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+          local state = redis.call('HMGET', key, 'tokens', 'at')
+          local tokens = tonumber(state[1])
+          local at = tonumber(state[2])
+          if tokens == nil or at == nil then
+            tokens = burst
+            at = now
+          end
+          local elapsed = now - at
+          if elapsed < 0 then elapsed = 0 end
+          tokens = math.min(burst, tokens + elapsed * rate)
+          local allowed = 0
+          if tokens >= 1 then
+            tokens = tokens - 1
+            allowed = 1
+          end
+          redis.call('HSET', key, 'tokens', string.format('%.17g', tokens), 'at', string.format('%.17g', now))
+          redis.call('PEXPIRE', key, math.ceil((burst / rate) * 1000) + 60000)
+          return {allowed, string.format('%.17g', tokens)}
+        end
+        """;
+
+    /// <summary>KEYS: bucket. ARGV: burst, rate. Returns {allowed, tokens}.</summary>
+    public const string RateLimit = TakeToken + """
+
+        return take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+        """;
+
+    /// <summary>
+    /// A send's last step (Messaging.ISendAdmission). KEYS: bucket, idempotency key, message,
+    /// message index, sequence, tag index, dispatch stream, event stream. ARGV: burst, rate, claim
+    /// owner ('' without a key), message JSON ('' when a business rule refused it), message id, tag
+    /// ('' without one), retention of a committed idempotency key in ms, created_at, event log
+    /// length, organization id, lifetime of the tag index in ms (renewed by each send with the tag).
+    /// Returns {-1} when the claim's lease was lost (nothing done), else {allowed, tokens, stored (0/1)}.
+    /// The message is a hash: its JSON as accepted ('m') and the fields that change (status 's',
+    /// updated_at 'u', error code 'e'), so a status change never rewrites the JSON.
+    /// </summary>
+    public const string AdmitSend = TakeToken + """
+
+        local owner = ARGV[3]
+        if owner ~= '' and redis.call('HGET', KEYS[2], 'owner') ~= owner then
+          return {-1}
+        end
+        local taken = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+        if taken[1] == 0 or ARGV[4] == '' then
+          if owner ~= '' then redis.call('DEL', KEYS[2]) end
+          return {taken[1], taken[2], 0}
+        end
+        local seq = redis.call('INCR', KEYS[5])
+        redis.call('HSET', KEYS[3], 'm', ARGV[4], 's', 'Queued', 'u', ARGV[8], 't', ARGV[6])
+        redis.call('ZADD', KEYS[4], seq, ARGV[5])
+        if ARGV[6] ~= '' then
+          redis.call('ZADD', KEYS[6], seq, ARGV[5])
+          redis.call('PEXPIRE', KEYS[6], ARGV[11])
+        end
+        redis.call('XADD', KEYS[7], '*', 'm', ARGV[5])
+        redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'm', ARGV[5], 's', 'Queued', 'e', '', 'at', ARGV[8], 't', ARGV[6])
+        redis.call('PUBLISH', 'am:dispatch', ARGV[10])
+        redis.call('PUBLISH', 'am:events', ARGV[10])
+        if owner ~= '' then
+          redis.call('HSET', KEYS[2], 'state', 'done', 'payload', ARGV[4])
+          redis.call('HDEL', KEYS[2], 'owner')
+          redis.call('PEXPIRE', KEYS[2], ARGV[7])
+        end
+        return {1, taken[2], 1}
+        """;
+
+    /// <summary>
+    /// A status change (Delivery.IMessageStatusStore). KEYS: message, event stream. ARGV: new
+    /// status, its rank, error code ('' none), occurred_at, event log length, organization id,
+    /// message id, retention ms. Moves only forward and never out of a terminal state (rank 3);
+    /// from sent (rank 2) on, the message expires after the retention. Returns the new event's id,
+    /// or false when the change was ignored.
+    /// </summary>
+    public const string TransitionStatus = """
+        local current = redis.call('HGET', KEYS[1], 's')
+        if not current then return false end
+        local ranks = {Queued = 0, Sending = 1, Sent = 2, Delivered = 3, Undelivered = 3, Failed = 3}
+        local from = ranks[current]
+        if from == nil or from == 3 or tonumber(ARGV[2]) <= from then return false end
+        redis.call('HSET', KEYS[1], 's', ARGV[1], 'u', ARGV[4])
+        if tonumber(ARGV[2]) >= 2 then redis.call('PEXPIRE', KEYS[1], ARGV[8]) end
+        local err = ARGV[3]
+        if err ~= '' then
+          redis.call('HSET', KEYS[1], 'e', err)
+        else
+          err = redis.call('HGET', KEYS[1], 'e') or ''
+        end
+        local tag = redis.call('HGET', KEYS[1], 't') or ''
+        local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'm', ARGV[7], 's', ARGV[1], 'e', err, 'at', ARGV[4], 't', tag)
+        redis.call('PUBLISH', 'am:events', ARGV[6])
+        return id
+        """;
+
+    /// <summary>KEYS: dispatch stream. ARGV: group, entry id. Acknowledges and deletes a dispatched entry.</summary>
+    public const string AcknowledgeDispatch = """
+        redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+        return redis.call('XDEL', KEYS[1], ARGV[2])
+        """;
+
+    /// <summary>
+    /// KEYS: idempotency key. ARGV: fingerprint, owner, lease ms.
+    /// Returns {'began'}, {'replay', payload}, {'pending'} or {'mismatch'}.
+    /// </summary>
+    public const string BeginIdempotent = """
+        local entry = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'payload')
+        if not entry[1] then
+          redis.call('HSET', KEYS[1], 'state', 'pending', 'fingerprint', ARGV[1], 'owner', ARGV[2])
+          redis.call('PEXPIRE', KEYS[1], ARGV[3])
+          return {'began'}
+        end
+        if entry[2] ~= ARGV[1] then return {'mismatch'} end
+        if entry[1] == 'done' then return {'replay', entry[3]} end
+        return {'pending'}
+        """;
+
+    /// <summary>KEYS: idempotency key. ARGV: owner, payload, retention ms. Returns 1 if committed, 0 if the lease was lost.</summary>
+    public const string CommitIdempotent = """
+        if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+        redis.call('HSET', KEYS[1], 'state', 'done', 'payload', ARGV[2])
+        redis.call('HDEL', KEYS[1], 'owner')
+        redis.call('PEXPIRE', KEYS[1], ARGV[3])
+        return 1
+        """;
+
+    /// <summary>KEYS: idempotency key. ARGV: owner. Deletes the reservation if this owner still holds it.</summary>
+    public const string ReleaseIdempotent = """
+        if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+        return 0
+        """;
+}
