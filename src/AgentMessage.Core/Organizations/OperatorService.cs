@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace AgentMessage.Core.Organizations;
 
 /// <summary>
-/// A rate-limit change of an update: absent leaves the bucket as it is, <see cref="Default"/>
+/// A rate-limit change of an update: absent leaves the bucket as it is, <see cref="IsDefault"/> (burst and rate both 0)
 /// returns to the configured default, anything else is the organization's own bucket (validated).
 /// </summary>
 public readonly record struct RateLimitChange(bool Present, int Burst, double PerSecond)
