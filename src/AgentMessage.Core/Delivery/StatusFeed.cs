@@ -73,8 +73,6 @@ internal sealed class StatusFeed(int capacity)
     private int subscriberCount;
     private bool wakeQueued;
 
-    public int Capacity => capacity;
-
     public int SubscriberCount => Volatile.Read(ref subscriberCount);
 
     public StatusSubscription Subscribe(FeedFilter filter, CancellationToken cancellationToken)

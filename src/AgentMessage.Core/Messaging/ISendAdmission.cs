@@ -20,4 +20,4 @@ public interface ISendAdmission
 public sealed record AdmissionRequest(string OrganizationId, RateLimitPolicy Policy, Message? Message, IdempotencyClaim? Claim);
 
 /// <param name="LeaseLost">The claim's lease ran out before the send finished; nothing was taken or stored.</param>
-public readonly record struct Admission(RateLimitDecision RateLimit, bool Stored, bool LeaseLost = false);
+public readonly record struct Admission(RateLimitDecision RateLimit, bool LeaseLost = false);

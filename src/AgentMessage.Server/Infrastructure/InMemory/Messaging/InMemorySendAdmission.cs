@@ -23,7 +23,7 @@ public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMem
     {
         if (request.Claim is { } claim && !idempotency.IsOwner(claim))
         {
-            return new Admission(default, Stored: false, LeaseLost: true);
+            return new Admission(default, LeaseLost: true);
         }
 
         var decision = rateLimiter.TryAcquire(request.OrganizationId, RateLimitedOperation.Send, request.Policy);
@@ -34,7 +34,7 @@ public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMem
                 idempotency.Release(request.Claim);
             }
 
-            return new Admission(decision, Stored: false);
+            return new Admission(decision);
         }
 
         messages.Add(request.Message);
@@ -45,6 +45,6 @@ public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMem
             idempotency.Commit(request.Claim, MessageJson.Serialize(request.Message));
         }
 
-        return new Admission(decision, Stored: true);
+        return new Admission(decision);
     }
 }

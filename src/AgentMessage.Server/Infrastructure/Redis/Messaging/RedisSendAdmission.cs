@@ -55,12 +55,12 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
         var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.AdmitSend, keys, args)))!;
         if ((int)reply[0] == -1)
         {
-            return new Admission(default, Stored: false, LeaseLost: true);
+            return new Admission(default, LeaseLost: true);
         }
 
         var allowed = (int)reply[0] == 1;
         var decision = TokenBucket.Decide(allowed, ParseTokens(reply[1]), request.Policy);
-        return new Admission(decision, Stored: (int)reply[2] == 1);
+        return new Admission(decision);
     }
 
     internal static double ParseTokens(RedisResult value) => double.Parse((string)value!, System.Globalization.CultureInfo.InvariantCulture);
