@@ -18,7 +18,7 @@ namespace AgentMessage.Core.Delivery;
 /// reference, so a retry is not a second message. <c>Workers = 0</c> turns dispatch off on an
 /// instance (one that only serves the API; the tests that need messages to stay queued).
 /// </summary>
-public sealed class DispatchWorker(
+public sealed partial class DispatchWorker(
     IDispatchQueue queue,
     IMessageStore messages,
     IMessageStatusStore statuses,
@@ -50,11 +50,11 @@ public sealed class DispatchWorker(
         if (workers <= 0)
         {
             // An instance that only answers the API; others dispatch.
-            logger.LogInformation("Dispatch disabled on this instance ({Section}:Workers = 0)", DeliveryOptions.Section);
+            LogDisabled(DeliveryOptions.Section);
             return Task.CompletedTask;
         }
 
-        logger.LogInformation("Dispatch started with {Workers} workers", workers);
+        LogStarted(workers);
         return Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => RunAsync(stoppingToken), CancellationToken.None)));
     }
 
@@ -69,7 +69,7 @@ public sealed class DispatchWorker(
                     : [];
                 if (items.Count > 0)
                 {
-                    logger.LogInformation("Dispatch reclaimed {Count} entries left unacknowledged", items.Count);
+                    LogReclaimed(items.Count);
                 }
                 else
                 {
@@ -123,7 +123,7 @@ public sealed class DispatchWorker(
                 Report(exception);
                 if (attempt >= AttemptsPerEntry)
                 {
-                    logger.LogDebug("Dispatch of {OrganizationId}/{MessageId} left for reclaiming", item.OrganizationId, item.MessageId);
+                    LogLeftForReclaiming(item.OrganizationId, item.MessageId);
                     return;
                 }
 
@@ -170,12 +170,12 @@ public sealed class DispatchWorker(
         if (submission.Accepted)
         {
             await statuses.TransitionAsync(item.OrganizationId, item.MessageId, DeliveryStatus.Sent, null, recording.Token);
-            logger.LogDebug("Submitted {OrganizationId}/{MessageId} as {Reference}", item.OrganizationId, item.MessageId, submission.Reference);
+            LogSubmitted(item.OrganizationId, item.MessageId, submission.Reference);
         }
         else
         {
             await statuses.TransitionAsync(item.OrganizationId, item.MessageId, DeliveryStatus.Failed, submission.ErrorCode, recording.Token);
-            logger.LogDebug("Carrier rejected {OrganizationId}/{MessageId}: {ErrorCode}", item.OrganizationId, item.MessageId, submission.ErrorCode);
+            LogRejected(item.OrganizationId, item.MessageId, submission.ErrorCode);
         }
 
         await queue.AcknowledgeAsync(item, recording.Token);
@@ -211,11 +211,11 @@ public sealed class DispatchWorker(
 
         if (exception is StoreUnavailableException)
         {
-            logger.LogWarning("Dispatch paused: state store unavailable ({Message}); retrying", exception.Message);
+            LogPaused(exception.Message);
         }
         else
         {
-            logger.LogError(exception, "Dispatch failed ({Kind}); retrying", kind);
+            LogFailed(exception, kind);
         }
     }
 
@@ -224,7 +224,7 @@ public sealed class DispatchWorker(
         if (!reportedFailures.IsEmpty)
         {
             reportedFailures.Clear();
-            logger.LogInformation("Dispatch recovered");
+            LogRecovered();
         }
     }
 
@@ -241,4 +241,31 @@ public sealed class DispatchWorker(
             return false;
         }
     }
+
+    [LoggerMessage(LogLevel.Information, "Dispatch disabled on this instance ({Section}:Workers = 0)")]
+    private partial void LogDisabled(string section);
+
+    [LoggerMessage(LogLevel.Information, "Dispatch started with {Workers} workers")]
+    private partial void LogStarted(int workers);
+
+    [LoggerMessage(LogLevel.Information, "Dispatch reclaimed {Count} entries left unacknowledged")]
+    private partial void LogReclaimed(int count);
+
+    [LoggerMessage(LogLevel.Debug, "Dispatch of {OrganizationId}/{MessageId} left for reclaiming")]
+    private partial void LogLeftForReclaiming(string organizationId, string messageId);
+
+    [LoggerMessage(LogLevel.Debug, "Submitted {OrganizationId}/{MessageId} as {Reference}")]
+    private partial void LogSubmitted(string organizationId, string messageId, string reference);
+
+    [LoggerMessage(LogLevel.Debug, "Carrier rejected {OrganizationId}/{MessageId}: {ErrorCode}")]
+    private partial void LogRejected(string organizationId, string messageId, string errorCode);
+
+    [LoggerMessage(LogLevel.Warning, "Dispatch paused: state store unavailable ({Message}); retrying")]
+    private partial void LogPaused(string message);
+
+    [LoggerMessage(LogLevel.Error, "Dispatch failed ({Kind}); retrying")]
+    private partial void LogFailed(Exception exception, string kind);
+
+    [LoggerMessage(LogLevel.Information, "Dispatch recovered")]
+    private partial void LogRecovered();
 }

@@ -10,7 +10,7 @@ namespace AgentMessage.Server.Edge;
 /// for non-gRPC requests, answers in the REST envelope whatever no endpoint answered (unknown path,
 /// wrong method, an exception outside any RPC).
 /// </summary>
-public sealed class RequestEdgeMiddleware(RequestDelegate next, ILogger<RequestEdgeMiddleware> logger)
+public sealed partial class RequestEdgeMiddleware(RequestDelegate next, ILogger<RequestEdgeMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -36,7 +36,7 @@ public sealed class RequestEdgeMiddleware(RequestDelegate next, ILogger<RequestE
             var refusal = Refusal.Of(exception);
             if (refusal is null)
             {
-                logger.LogError(exception, "Unhandled exception for {Method} {Path}", context.Request.Method, context.Request.Path);
+                LogUnhandled(exception, context.Request.Method, context.Request.Path.Value);
                 refusal = new Refusal(RefusalKind.Internal);
             }
 
@@ -57,18 +57,23 @@ public sealed class RequestEdgeMiddleware(RequestDelegate next, ILogger<RequestE
         if (logger.IsEnabled(LogLevel.Information))
         {
             var grpcStatus = grpc ? GrpcStatus(context) : null;
-            logger.LogInformation(
-                "{Protocol} {Method} {Path} answered {Status}{GrpcStatus}{Error} in {ElapsedMs:0.0} ms request_id={RequestId}",
+            LogAnswered(
                 context.Request.Protocol,
                 context.Request.Method,
                 context.Request.Path.Value,
                 context.Response.StatusCode,
                 string.IsNullOrEmpty(grpcStatus) ? string.Empty : $" grpc-status={grpcStatus}",
-                CallState.Of(context).Refusal is { } failure ? $" error={failure.Kind.Code}" : string.Empty,
+                state.Refusal is { } refusal ? $" error={refusal.Kind.Code}" : string.Empty,
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 state.RequestId);
         }
     }
+
+    [LoggerMessage(LogLevel.Information, "{Protocol} {Method} {Path} answered {Status}{GrpcStatus}{Error} in {ElapsedMs:0.0} ms request_id={RequestId}")]
+    private partial void LogAnswered(string protocol, string method, string? path, int status, string grpcStatus, string error, double elapsedMs, string requestId);
+
+    [LoggerMessage(LogLevel.Error, "Unhandled exception for {Method} {Path}")]
+    private partial void LogUnhandled(Exception exception, string method, string? path);
 
     /// <summary>The status of a gRPC call: in the trailers, or in the headers of a trailers-only
     /// response (a call that failed before writing a message).</summary>

@@ -17,7 +17,7 @@ namespace AgentMessage.Server.Edge.Grpc;
 /// Services of our package that state no scope are refused to everyone; other services (health,
 /// reflection) are public.
 /// </summary>
-public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminAuthenticator admin, ILogger<ApiCallInterceptor> logger) : Interceptor
+public sealed partial class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminAuthenticator admin, ILogger<ApiCallInterceptor> logger) : Interceptor
 {
     /// <summary>The largest gRPC message the framework decodes at all.</summary>
     public const int MaxFrameBytes = 1024 * 1024;
@@ -139,9 +139,12 @@ public sealed class ApiCallInterceptor(ApiKeyAuthenticator authenticator, AdminA
 
     private Refusal Unexpected(Exception exception)
     {
-        logger.LogError(exception, "Unhandled exception in RPC");
+        LogUnhandled(exception);
         return new Refusal(RefusalKind.Internal);
     }
+
+    [LoggerMessage(LogLevel.Error, "Unhandled exception in RPC")]
+    private partial void LogUnhandled(Exception exception);
 
     /// <summary>An RPC's <c>admin_only</c> and <c>required_scope</c> options (empty: none stated).</summary>
     private sealed record AccessRule(bool AdminOnly, string RequiredScope);

@@ -10,7 +10,7 @@ namespace AgentMessage.Server.Infrastructure.Redis;
 /// the first success after it is logged as the recovery, so an outage makes two log lines, not one
 /// per request. The multiplexer reconnects by itself, so service resumes without a restart.
 /// </summary>
-public sealed class RedisGate(IConnectionMultiplexer multiplexer, IOptions<RedisOptions> options, ILogger<RedisGate> logger)
+public sealed partial class RedisGate(IConnectionMultiplexer multiplexer, IOptions<RedisOptions> options, ILogger<RedisGate> logger)
 {
     private int failing;
 
@@ -23,7 +23,7 @@ public sealed class RedisGate(IConnectionMultiplexer multiplexer, IOptions<Redis
             var result = await operation(multiplexer.GetDatabase());
             if (Volatile.Read(ref failing) == 1 && Interlocked.Exchange(ref failing, 0) == 1)
             {
-                logger.LogWarning("Redis is reachable again; serving normally");
+                LogRecovered();
             }
 
             return result;
@@ -32,7 +32,7 @@ public sealed class RedisGate(IConnectionMultiplexer multiplexer, IOptions<Redis
         {
             if (Interlocked.Exchange(ref failing, 1) == 0)
             {
-                logger.LogError("Redis is unreachable ({Reason}); answering UNAVAILABLE until it returns", exception.Message);
+                LogUnreachable(exception.Message);
             }
 
             throw new StoreUnavailableException("Redis", options.Value.UnavailableRetryAfter, exception);
@@ -53,4 +53,10 @@ public sealed class RedisGate(IConnectionMultiplexer multiplexer, IOptions<Redis
             || server.Message.StartsWith("READONLY", StringComparison.Ordinal),
         _ => false,
     };
+
+    [LoggerMessage(LogLevel.Warning, "Redis is reachable again; serving normally")]
+    private partial void LogRecovered();
+
+    [LoggerMessage(LogLevel.Error, "Redis is unreachable ({Reason}); answering UNAVAILABLE until it returns")]
+    private partial void LogUnreachable(string reason);
 }
