@@ -88,7 +88,7 @@ public sealed class CarrierUnitTests
     {
         var receipt = new CarrierReceipt("org_a/m1", "UNDELIV", "unreachable", DateTimeOffset.Parse("2025-03-04T05:06:07.089Z"));
 
-        Assert.True(CarrierReceipt.TryParse(receipt.ToJson(), out var parsed, out var problem), problem);
+        Assert.True(CarrierReceiptJson.TryParse(receipt.ToJson(), out var parsed, out var problem), problem);
         Assert.Equal(receipt, parsed);
         Assert.Equal("""{"reference":"org_a/m1","status":"UNDELIV","error_code":"unreachable","occurred_at":"2025-03-04T05:06:07.089Z"}""", Encoding.UTF8.GetString(receipt.ToJson()));
     }
