@@ -8,8 +8,9 @@ namespace AgentMessage.Server.Hosting;
 /// <summary>
 /// The delivery pipeline on top of whichever state is registered (in-memory or Redis: the
 /// <see cref="IDispatchQueue"/>, <see cref="IMessageStatusStore"/> and <see cref="ISendPacer"/>
-/// come from there): its options, the carrier gateway (the built-in simulator), and the dispatch
-/// workers. The receipt endpoint is mapped by <see cref="CarrierReceiptEndpoint.MapCarrierReceipts"/>.
+/// come from there): its options, the receipt port every carrier link reports through
+/// (<see cref="ICarrierReceiptSink"/>), the carrier gateway (the built-in simulator), and the
+/// dispatch workers. The HTTP receipt endpoint is mapped by <see cref="CarrierReceiptEndpoint.MapCarrierReceipts"/>.
 /// </summary>
 public static class DeliveryRegistration
 {
@@ -36,6 +37,7 @@ public static class DeliveryRegistration
 
         services.TryAddSingleton<PaceTable>();
         services.AddSingleton<CarrierReceiptSigner>();
+        services.AddSingleton<ICarrierReceiptSink, CarrierReceipts>();
         services.AddHttpClient(CarrierSimulator.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers();
         services.AddSingleton<CarrierSimulator>();
         services.AddSingleton<ICarrierGateway>(sp => sp.GetRequiredService<CarrierSimulator>());

@@ -30,7 +30,7 @@ public static class CarrierInboundEndpoint
         var body = await CarrierReceiptEndpoint.ReadBodyAsync(context.Request, context.RequestAborted);
         if (body is null)
         {
-            await RestEnvelope.WriteErrorAsync(context, RefusalKind.PayloadTooLarge, $"inbound body must be at most {CarrierReceipt.MaxBodyBytes} bytes", null);
+            await RestEnvelope.WriteErrorAsync(context, RefusalKind.PayloadTooLarge, $"inbound body must be at most {CarrierReceiptJson.MaxBodyBytes} bytes", null);
             return;
         }
 

@@ -6,13 +6,15 @@ using AgentMessage.Server.Edge.Rest;
 namespace AgentMessage.Server.Edge.Carrier;
 
 /// <summary>
-/// <c>POST /v1/carrier/receipts</c>: where carriers (and the built-in simulator) report what became
-/// of a message. Authenticated by the receipt signature (<see cref="CarrierReceiptSigner"/>), not by
-/// an API key. A receipt only ever moves a message forward (<see cref="DeliveryLifecycle"/>), so a
-/// duplicate, late or out-of-order receipt, or a replay inside the window, is answered
-/// <c>{"applied": false}</c> and changes nothing.
+/// <c>POST /v1/carrier/receipts</c>: where HTTP carriers report what became of a message. Authenticated
+/// by the receipt signature (<see cref="CarrierReceiptSigner"/>), not by an API key. This edge only
+/// checks the signature and reads the JSON (<see cref="CarrierReceiptJson"/>); what the receipt means
+/// is decided by <see cref="ICarrierReceiptSink"/>, the port every carrier link reports through. A
+/// receipt only ever moves a message forward (<see cref="DeliveryLifecycle"/>), so a duplicate, late
+/// or out-of-order receipt, or a replay inside the window, is answered <c>{"applied": false}</c> and
+/// changes nothing (docs/API.md section 9).
 /// </summary>
-public static class CarrierReceiptEndpoint
+public static partial class CarrierReceiptEndpoint
 {
     public const string Route = "/v1/carrier/receipts";
 
@@ -22,13 +24,12 @@ public static class CarrierReceiptEndpoint
         return app;
     }
 
-    private static async Task ReceiveAsync(HttpContext context, CarrierReceiptSigner signer, IMessageStatusStore statuses, ILoggerFactory loggers)
+    private static async Task ReceiveAsync(HttpContext context, CarrierReceiptSigner signer, ICarrierReceiptSink receipts, ILoggerFactory loggers)
     {
-        var logger = loggers.CreateLogger(typeof(CarrierReceiptEndpoint));
         var body = await ReadBodyAsync(context.Request, context.RequestAborted);
         if (body is null)
         {
-            await RestEnvelope.WriteErrorAsync(context, RefusalKind.PayloadTooLarge, $"receipt body must be at most {CarrierReceipt.MaxBodyBytes} bytes", null);
+            await RestEnvelope.WriteErrorAsync(context, RefusalKind.PayloadTooLarge, $"receipt body must be at most {CarrierReceiptJson.MaxBodyBytes} bytes", null);
             return;
         }
 
@@ -36,32 +37,24 @@ public static class CarrierReceiptEndpoint
         switch (signer.Verify(headers[CarrierReceiptSigner.TimestampHeader], headers[CarrierReceiptSigner.SignatureHeader], body))
         {
             case ReceiptVerification.BadSignature:
-                logger.LogWarning("Carrier receipt refused: missing or invalid signature");
+                LogBadSignature(loggers.CreateLogger(typeof(CarrierReceiptEndpoint)));
                 await RestEnvelope.WriteErrorAsync(context, RefusalKind.Unauthorized, "invalid receipt signature", null);
                 return;
             case ReceiptVerification.Stale:
-                logger.LogWarning("Carrier receipt refused: timestamp {Timestamp} outside the replay window", headers[CarrierReceiptSigner.TimestampHeader].ToString());
+                LogStale(loggers.CreateLogger(typeof(CarrierReceiptEndpoint)), headers[CarrierReceiptSigner.TimestampHeader].ToString());
                 await RestEnvelope.WriteErrorAsync(context, RefusalKind.Unauthorized, "receipt timestamp outside the replay window", null);
                 return;
         }
 
-        if (!CarrierReceipt.TryParse(body, out var receipt, out var problem))
+        if (!CarrierReceiptJson.TryParse(body, out var receipt, out var problem))
         {
             await RestEnvelope.WriteErrorAsync(context, RefusalKind.BadRequest, problem!, null);
             return;
         }
 
-        CarrierReference.TryParse(receipt!.Reference, out var organizationId, out var messageId);
-        var applied = false;
-        if (CarrierReceiptStatus.ToDeliveryStatus(receipt.Status) is { } status)
-        {
-            // A state store that is down throws, and the request edge answers 503 UNAVAILABLE: a
-            // carrier retries a receipt that was not answered 2xx.
-            var change = await statuses.TransitionAsync(organizationId, messageId, status, CarrierReceiptStatus.ErrorCodeFor(receipt.Status, receipt.ErrorCode), context.RequestAborted);
-            applied = change is not null;
-        }
-
-        logger.LogDebug("Carrier receipt {Reference} {Status} applied={Applied}", receipt.Reference, receipt.Status, applied);
+        // A state store that is down throws, and the request edge answers 503 UNAVAILABLE: a
+        // carrier retries a receipt that was not answered 2xx.
+        var applied = await receipts.ApplyAsync(receipt!, context.RequestAborted) == ReceiptOutcome.Applied;
         await RestEnvelope.WriteSuccessAsync(context, StatusCodes.Status200OK, writer =>
         {
             writer.WriteStartObject();
@@ -70,10 +63,10 @@ public static class CarrierReceiptEndpoint
         });
     }
 
-    /// <summary>The whole body, or null when it is larger than <see cref="CarrierReceipt.MaxBodyBytes"/> (read no further).</summary>
+    /// <summary>The whole body, or null when it is larger than <see cref="CarrierReceiptJson.MaxBodyBytes"/> (read no further).</summary>
     internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > CarrierReceipt.MaxBodyBytes)
+        if (request.ContentLength > CarrierReceiptJson.MaxBodyBytes)
         {
             return null;
         }
@@ -89,10 +82,16 @@ public static class CarrierReceiptEndpoint
             }
 
             buffer.Advance(read);
-            if (buffer.WrittenCount > CarrierReceipt.MaxBodyBytes)
+            if (buffer.WrittenCount > CarrierReceiptJson.MaxBodyBytes)
             {
                 return null;
             }
         }
     }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Carrier receipt refused: missing or invalid signature")]
+    private static partial void LogBadSignature(ILogger logger);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Carrier receipt refused: timestamp {Timestamp} outside the replay window")]
+    private static partial void LogStale(ILogger logger, string timestamp);
 }

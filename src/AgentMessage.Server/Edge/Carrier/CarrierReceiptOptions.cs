@@ -10,7 +10,9 @@ public sealed class CarrierReceiptOptions
     /// <summary>
     /// The secret shared with the carrier, which signs every receipt. Operators must set it (at
     /// least 16 characters) for any carrier outside this process. Unset, each process makes up a
-    /// random one that only the built-in simulator knows, so only its receipts are accepted.
+    /// random one that only the built-in simulator knows, so only the receipts it posts itself
+    /// (with <c>Simulator:ReceiptUrl</c> set to this server) are accepted; its default in-process
+    /// receipts need no signature.
     /// </summary>
     public string? ReceiptSecret { get; set; }
 

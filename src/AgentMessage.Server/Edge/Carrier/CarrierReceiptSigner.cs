@@ -43,7 +43,7 @@ public sealed class CarrierReceiptSigner
             key = RandomNumberGenerator.GetBytes(32);
             IsRandomSecret = true;
             logger.LogWarning(
-                "{Section}:ReceiptSecret is not set: carrier receipts are signed with a random secret of this process, so only the built-in simulator's receipts are accepted",
+                "{Section}:ReceiptSecret is not set: carrier receipts are signed with a random secret of this process, so no receipt posted from outside this process is accepted",
                 CarrierReceiptOptions.Section);
         }
         else

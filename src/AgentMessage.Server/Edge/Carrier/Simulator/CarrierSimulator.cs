@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.RegularExpressions;
 using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Messaging;
 using Microsoft.Extensions.Options;
@@ -21,8 +20,11 @@ public enum SimulatedOutcome
 /// <summary>
 /// The default <see cref="ICarrierGateway"/>: a carrier inside the server, so every delivery path
 /// can be tried with curl. It answers a submission after <c>SubmitLatency</c> and, for an accepted
-/// one, posts a signed receipt to the receipt endpoint after <c>ReceiptLatency</c>, through the
-/// same signature check a real carrier's receipts pass. What happens depends on the recipient:
+/// one, reports a receipt after <c>ReceiptLatency</c>: by default in-process, through
+/// <see cref="ICarrierReceiptSink"/>, the port every carrier link reports through; when
+/// <c>ReceiptUrl</c> is set, as a signed HTTP post to that URL, as an external HTTP carrier does
+/// (docs/API.md section 9). Both wait on the injected <see cref="TimeProvider"/>. What happens
+/// depends on the recipient:
 /// <list type="table">
 /// <listheader><term>to</term><description>outcome (final status, error_code)</description></listheader>
 /// <item><term>+15550000001</term><description>accepted, then receipt UNDELIV: <c>undelivered</c>, <c>unreachable</c></description></item>
@@ -64,9 +66,10 @@ public sealed partial class CarrierSimulator : ICarrierGateway, IAsyncDisposable
     private readonly CarrierSimulatorOptions options;
     private readonly CarrierReceiptSigner signer;
     private readonly IHttpClientFactory clients;
+    private readonly ICarrierReceiptSink receipts;
     private readonly TimeProvider time;
     private readonly ILogger<CarrierSimulator> logger;
-    private readonly Lazy<Uri?> receiptUrl;
+    private readonly Uri? receiptUrl;
     private readonly CancellationTokenSource stopping = new();
     private readonly CancellationTokenRegistration onStopping;
     private readonly ConcurrentDictionary<long, Task> pending = new();
@@ -76,9 +79,9 @@ public sealed partial class CarrierSimulator : ICarrierGateway, IAsyncDisposable
 
     public CarrierSimulator(
         IOptions<CarrierSimulatorOptions> options,
-        IConfiguration configuration,
         CarrierReceiptSigner signer,
         IHttpClientFactory clients,
+        ICarrierReceiptSink receipts,
         TimeProvider time,
         IHostApplicationLifetime lifetime,
         ILogger<CarrierSimulator> logger)
@@ -86,9 +89,10 @@ public sealed partial class CarrierSimulator : ICarrierGateway, IAsyncDisposable
         this.options = options.Value;
         this.signer = signer;
         this.clients = clients;
+        this.receipts = receipts;
         this.time = time;
         this.logger = logger;
-        receiptUrl = new Lazy<Uri?>(() => ResolveReceiptUrl(this.options.ReceiptUrl, configuration));
+        receiptUrl = ResolveReceiptUrl(this.options.ReceiptUrl);
         onStopping = lifetime.ApplicationStopping.Register(() => stopping.Cancel());
     }
 
@@ -110,7 +114,7 @@ public sealed partial class CarrierSimulator : ICarrierGateway, IAsyncDisposable
 
         if (!Remember(reference))
         {
-            logger.LogDebug("Simulator: {Reference} resubmitted, no second receipt", reference);
+            LogResubmitted(logger, reference);
             return CarrierSubmission.Accept(reference);
         }
 
@@ -172,14 +176,15 @@ public sealed partial class CarrierSimulator : ICarrierGateway, IAsyncDisposable
     private void Schedule(CarrierReceipt receipt)
     {
         var id = Interlocked.Increment(ref nextReceipt);
-        var task = Task.Run(() => SendReceiptAsync(receipt, stopping.Token), CancellationToken.None);
+        var task = Task.Run(() => ReportReceiptAsync(receipt, stopping.Token), CancellationToken.None);
         pending[id] = task;
         _ = task.ContinueWith((_, state) => pending.TryRemove((long)state!, out Task? _), id, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    /// <summary>Posts the receipt after the latency, retrying, as a carrier does, while the answer is
-    /// not 2xx and could change (connection failures, 5xx, 408, 429). Never throws.</summary>
-    private async Task SendReceiptAsync(CarrierReceipt receipt, CancellationToken cancellationToken)
+    /// <summary>Reports the receipt after the latency, in-process or over HTTP, retrying as a carrier
+    /// does while the outcome could change (a store that is down; for HTTP, connection failures,
+    /// 5xx, 408, 429). Never throws.</summary>
+    private async Task ReportReceiptAsync(CarrierReceipt receipt, CancellationToken cancellationToken)
     {
         try
         {
@@ -188,55 +193,14 @@ public sealed partial class CarrierSimulator : ICarrierGateway, IAsyncDisposable
                 await Task.Delay(options.ReceiptLatency, time, cancellationToken);
             }
 
-            if (receiptUrl.Value is not { } url)
+            receipt = receipt with { OccurredAt = time.GetUtcNow() };
+            var problem = receiptUrl is { } url
+                ? await PostReceiptAsync(receipt, url, cancellationToken)
+                : await ApplyReceiptAsync(receipt, cancellationToken);
+            if (problem is not null)
             {
-                logger.LogError("Simulator: no receipt URL (set {Section}:ReceiptUrl or Kestrel:Endpoints:Rest:Url); receipt {Status} for {Reference} dropped",
-                    CarrierSimulatorOptions.Section, receipt.Status, receipt.Reference);
-                return;
+                LogReceiptNotDelivered(logger, receipt.Status, receipt.Reference, problem);
             }
-
-            var body = (receipt with { OccurredAt = time.GetUtcNow() }).ToJson();
-            var client = clients.CreateClient(HttpClientName);
-            string? lastProblem = null;
-            for (var attempt = 0; ; attempt++)
-            {
-                var (timestamp, signature) = signer.Sign(body);
-                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                request.Headers.Add(CarrierReceiptSigner.TimestampHeader, timestamp);
-                request.Headers.Add(CarrierReceiptSigner.SignatureHeader, signature);
-                try
-                {
-                    using var response = await client.SendAsync(request, cancellationToken);
-                    if (response.IsSuccessStatusCode)
-                    {
-                        return;
-                    }
-
-                    lastProblem = $"HTTP {(int)response.StatusCode}";
-                    if (!IsRetryable(response.StatusCode))
-                    {
-                        break;
-                    }
-                }
-                catch (HttpRequestException exception)
-                {
-                    lastProblem = exception.Message;
-                }
-                catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    lastProblem = "timed out";
-                }
-
-                if (attempt >= ReceiptRetryDelays.Length)
-                {
-                    break;
-                }
-
-                await Task.Delay(ReceiptRetryDelays[attempt], time, cancellationToken);
-            }
-
-            logger.LogWarning("Simulator: receipt {Status} for {Reference} not delivered to {Url}: {Problem}", receipt.Status, receipt.Reference, url, lastProblem);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -244,42 +208,97 @@ public sealed partial class CarrierSimulator : ICarrierGateway, IAsyncDisposable
         }
         catch (Exception exception)
         {
-            logger.LogWarning(exception, "Simulator: receipt {Status} for {Reference} failed", receipt.Status, receipt.Reference);
+            LogReceiptFailed(logger, exception, receipt.Status, receipt.Reference);
+        }
+    }
+
+    /// <summary>Hands the receipt to the receipt port; null when it was taken (applied or not), else
+    /// the last problem after the retries.</summary>
+    private async Task<string?> ApplyReceiptAsync(CarrierReceipt receipt, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            string problem;
+            try
+            {
+                await receipts.ApplyAsync(receipt, cancellationToken);
+                return null;
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                problem = exception.GetType().Name;
+            }
+
+            if (attempt >= ReceiptRetryDelays.Length)
+            {
+                return problem;
+            }
+
+            await Task.Delay(ReceiptRetryDelays[attempt], time, cancellationToken);
+        }
+    }
+
+    /// <summary>Posts the signed receipt to <paramref name="url"/>; null when it was answered 2xx,
+    /// else the last problem after the retries.</summary>
+    private async Task<string?> PostReceiptAsync(CarrierReceipt receipt, Uri url, CancellationToken cancellationToken)
+    {
+        var body = receipt.ToJson();
+        var client = clients.CreateClient(HttpClientName);
+        for (var attempt = 0; ; attempt++)
+        {
+            string problem;
+            var (timestamp, signature) = signer.Sign(body);
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            request.Headers.Add(CarrierReceiptSigner.TimestampHeader, timestamp);
+            request.Headers.Add(CarrierReceiptSigner.SignatureHeader, signature);
+            try
+            {
+                using var response = await client.SendAsync(request, cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return null;
+                }
+
+                problem = $"HTTP {(int)response.StatusCode} from {url}";
+                if (!IsRetryable(response.StatusCode))
+                {
+                    return problem;
+                }
+            }
+            catch (HttpRequestException exception)
+            {
+                problem = $"{exception.Message} ({url})";
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                problem = $"timed out ({url})";
+            }
+
+            if (attempt >= ReceiptRetryDelays.Length)
+            {
+                return problem;
+            }
+
+            await Task.Delay(ReceiptRetryDelays[attempt], time, cancellationToken);
         }
     }
 
     private static bool IsRetryable(HttpStatusCode status) =>
         (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
 
-    /// <summary>The configured URL, or this server's REST listener with the receipt route; a
-    /// wildcard listening host (*, +, 0.0.0.0, [::]) is reached on localhost.</summary>
-    internal static Uri? ResolveReceiptUrl(string? configured, IConfiguration configuration)
-    {
-        if (!string.IsNullOrWhiteSpace(configured))
-        {
-            return Uri.TryCreate(configured, UriKind.Absolute, out var explicitUrl) ? explicitUrl : null;
-        }
+    /// <summary>The configured receipt URL; null (receipts stay in-process) when none is set. An
+    /// invalid one never gets this far: the options are validated at start.</summary>
+    internal static Uri? ResolveReceiptUrl(string? configured) =>
+        !string.IsNullOrWhiteSpace(configured) && Uri.TryCreate(configured, UriKind.Absolute, out var url) ? url : null;
 
-        var listener = configuration["Kestrel:Endpoints:Rest:Url"];
-        if (string.IsNullOrWhiteSpace(listener))
-        {
-            listener = configuration["urls"]?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
-        }
+    // Per-submission and per-receipt lines: source-generated, and never a phone number or text.
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Simulator: {Reference} resubmitted, no second receipt")]
+    private static partial void LogResubmitted(ILogger logger, string reference);
 
-        if (string.IsNullOrWhiteSpace(listener) || ListenUrl().Match(listener.Trim()) is not { Success: true } match)
-        {
-            return null;
-        }
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Simulator: receipt {Status} for {Reference} not delivered: {Problem}")]
+    private static partial void LogReceiptNotDelivered(ILogger logger, string status, string reference, string problem);
 
-        var host = match.Groups["host"].Value switch
-        {
-            "*" or "+" or "0.0.0.0" or "[::]" => "localhost",
-            var named => named,
-        };
-        var path = match.Groups["path"].Value.TrimEnd('/');
-        return Uri.TryCreate($"{match.Groups["scheme"].Value}://{host}{match.Groups["port"].Value}{path}{CarrierReceiptEndpoint.Route}", UriKind.Absolute, out var url) ? url : null;
-    }
-
-    [GeneratedRegex(@"^(?<scheme>https?)://(?<host>\[[^\]]*\]|[^:/]+)(?<port>:\d+)?(?<path>/.*)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex ListenUrl();
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Simulator: receipt {Status} for {Reference} failed")]
+    private static partial void LogReceiptFailed(ILogger logger, Exception exception, string status, string reference);
 }

@@ -2,74 +2,38 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using AgentMessage.Core.Delivery;
-using AgentMessage.Core.Messaging;
 using AgentMessage.Server.Edge.Rest;
 
 namespace AgentMessage.Server.Edge.Carrier;
 
-/// <summary>The receipt statuses carriers send (the SMPP delivery-receipt "stat" values).</summary>
-public static class CarrierReceiptStatus
-{
-    public const string Delivered = "DELIVRD";
-    public const string Undeliverable = "UNDELIV";
-    public const string Expired = "EXPIRED";
-    public const string Rejected = "REJECTD";
-    public const string Accepted = "ACCEPTD";
-    public const string Unknown = "UNKNOWN";
-
-    public static readonly IReadOnlyList<string> All = [Delivered, Undeliverable, Expired, Rejected, Accepted, Unknown];
-
-    public static bool IsKnown(string status) => All.Contains(status, StringComparer.Ordinal);
-
-    /// <summary>
-    /// Our status for a carrier's: DELIVRD → delivered, UNDELIV and EXPIRED → undelivered,
-    /// REJECTD → failed, ACCEPTD → sent; UNKNOWN (and anything else) → null, the receipt changes nothing.
-    /// </summary>
-    public static DeliveryStatus? ToDeliveryStatus(string status) => status switch
-    {
-        Delivered => DeliveryStatus.Delivered,
-        Undeliverable or Expired => DeliveryStatus.Undelivered,
-        Rejected => DeliveryStatus.Failed,
-        Accepted => DeliveryStatus.Sent,
-        _ => null,
-    };
-
-    /// <summary>The error code a message keeps: the carrier's, or one derived from the status when
-    /// the carrier gave none; none for statuses that are not failures.</summary>
-    public static string? ErrorCodeFor(string status, string? carrierErrorCode) => status switch
-    {
-        Undeliverable => carrierErrorCode ?? "undeliverable",
-        Expired => carrierErrorCode ?? "expired",
-        Rejected => carrierErrorCode ?? "rejected",
-        _ => null,
-    };
-}
-
 /// <summary>
-/// A delivery receipt as a carrier posts it to <c>POST /v1/carrier/receipts</c>:
+/// The JSON form of a <see cref="CarrierReceipt"/>, as an HTTP carrier posts it to
+/// <c>POST /v1/carrier/receipts</c> (docs/API.md section 9):
 /// <code>{"reference": "org_x/5f0c...", "status": "DELIVRD", "error_code": "...", "occurred_at": "2025-01-01T00:00:00Z"}</code>
 /// <c>reference</c> and <c>status</c> are required; <c>error_code</c> and <c>occurred_at</c> are optional.
 /// </summary>
-public sealed record CarrierReceipt(string Reference, string Status, string? ErrorCode, DateTimeOffset? OccurredAt)
+public static class CarrierReceiptJson
 {
     public const int MaxBodyBytes = 64 * 1024;
 
-    public byte[] ToJson()
+    public static byte[] ToJson(this CarrierReceipt receipt)
     {
+        ArgumentNullException.ThrowIfNull(receipt);
+        var (reference, status, errorCode, occurredAt) = receipt;
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer, RestEnvelope.WriterOptions))
         {
             writer.WriteStartObject();
-            writer.WriteString("reference", Reference);
-            writer.WriteString("status", Status);
-            if (ErrorCode is not null)
+            writer.WriteString("reference", reference);
+            writer.WriteString("status", status);
+            if (errorCode is not null)
             {
-                writer.WriteString("error_code", ErrorCode);
+                writer.WriteString("error_code", errorCode);
             }
 
-            if (OccurredAt is { } occurredAt)
+            if (occurredAt is { } at)
             {
-                writer.WriteString("occurred_at", occurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                writer.WriteString("occurred_at", at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
             }
 
             writer.WriteEndObject();
