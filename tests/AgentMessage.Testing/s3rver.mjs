@@ -1,5 +1,5 @@
 // Starts @20minutes/s3rver (a fake S3 that checks SigV4 signatures, presigned URLs included) for the
-// tests' S3Server fixture.
+// S3Server fixture of AgentMessage.Testing.
 //
 // Usage: node s3rver.mjs <port> <data-directory> <bucket> [module-root]
 //   port            loopback port to listen on, 0 for a free one
@@ -9,8 +9,8 @@
 //
 // Listens on 127.0.0.1 only, path-style buckets, silent. Credentials are s3rver's built-in account:
 // access key S3RVER, secret S3RVER. Prints exactly one line "READY <port>" on stdout once it listens;
-// errors go to stderr. Exits when its standard input reaches end of file (so it dies with the process
-// that started it, however that one ends), on SIGTERM and on SIGINT.
+// errors go to stderr. Exits on SIGTERM and on SIGINT; it is started through ChildProcess's wrapper,
+// whose watcher sends SIGTERM when the process that started it ends, however that one ends.
 //
 // s3rver 5.0.0 declares Node >= 24 but runs on Node 20 when loaded like this (its CLI is not used).
 
@@ -77,10 +77,6 @@ function stop(exitCode) {
 
 process.on('SIGTERM', () => stop(0))
 process.on('SIGINT', () => stop(0))
-process.stdin.on('end', () => stop(0))
-process.stdin.on('close', () => stop(0))
-process.stdin.on('error', () => stop(0))
-process.stdin.resume()
 
 try {
   const address = await server.run()

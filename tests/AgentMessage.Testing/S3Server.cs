@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using Amazon.Runtime;
 using Amazon.S3;
 
-namespace AgentMessage.Server.Tests.Infrastructure;
+namespace AgentMessage.Testing;
 
 /// <summary>
 /// A real fake S3: <c>@20minutes/s3rver</c> 5.0.0 (from the repository root's node_modules, installed by
@@ -14,39 +12,23 @@ namespace AgentMessage.Server.Tests.Infrastructure;
 /// path-style requests only (<c>ForcePathStyle = true</c>). It does not implement <c>If-None-Match</c> on
 /// PUT. Disposing stops node and deletes the directory.
 /// </summary>
-/// <remarks>
-/// A crashed test run leaves no server behind: Infrastructure/s3rver.mjs exits as soon as its standard
-/// input reaches end of file, which the kernel delivers however this process dies, and an
-/// <see cref="AppDomain.ProcessExit"/> hook kills every server still running.
-/// </remarks>
+/// <remarks>A crashed starter leaves no server behind: node runs as a <see cref="ChildProcess"/>.</remarks>
 public sealed class S3Server : IAsyncDisposable
 {
     /// <summary>s3rver's built-in account (lib/models/account.js): access key and secret are both "S3RVER".</summary>
     private const string Credential = "S3RVER";
 
     private const string SolutionFile = "AgentMessage.sln";
-    private const string ScriptRelativePath = "Infrastructure/s3rver.mjs";
+    private const string ScriptFileName = "s3rver.mjs";
     private const string ModuleRelativePath = "node_modules/@20minutes/s3rver/package.json";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
-    private static readonly ConcurrentDictionary<S3Server, byte> Running = new();
-
-    private readonly Process process;
-    private readonly OutputTail log = new();
+    private ChildProcess? process;
     private bool disposed;
 
-    static S3Server() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    private S3Server(string bucket, string dataDirectory)
     {
-        foreach (var server in Running.Keys)
-        {
-            server.Kill();
-        }
-    };
-
-    private S3Server(Process process, string bucket, string dataDirectory)
-    {
-        this.process = process;
         Bucket = bucket;
         DataDirectory = dataDirectory;
     }
@@ -73,20 +55,7 @@ public sealed class S3Server : IAsyncDisposable
     public string DataDirectory { get; }
 
     /// <summary>Whether the node process is still running.</summary>
-    public bool IsRunning
-    {
-        get
-        {
-            try
-            {
-                return !process.HasExited;
-            }
-            catch (InvalidOperationException)
-            {
-                return false;
-            }
-        }
-    }
+    public bool IsRunning => process is { HasExited: false };
 
     /// <summary>
     /// The AWSSDK.S3 v4 settings that work against this server: <see cref="ServiceUrl"/> as
@@ -125,62 +94,32 @@ public sealed class S3Server : IAsyncDisposable
                 + "(or `bash .ci/test`, which runs it when the package is missing).");
         }
 
-        var script = Path.Combine(AppContext.BaseDirectory, ScriptRelativePath);
+        var script = Path.Combine(AppContext.BaseDirectory, ScriptFileName);
         if (!File.Exists(script))
         {
-            throw new InvalidOperationException($"{script} is missing: the test project copies {ScriptRelativePath} to its output directory; rebuild it.");
+            throw new InvalidOperationException($"{script} is missing: AgentMessage.Testing copies {ScriptFileName} to the output directory of every project that references it; rebuild.");
         }
 
+        var node = FindExecutable("node")
+            ?? throw new InvalidOperationException("node was not found on PATH: the S3 tests run @20minutes/s3rver with Node.js (20 or later).");
         var dataDirectory = Directory.CreateTempSubdirectory("agentmessage-s3-").FullName;
-        var startInfo = new ProcessStartInfo("node")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = repositoryRoot,
-        };
-        // Port 0: the script binds a free port itself and reports it, so no other process can take it in between.
-        foreach (var argument in (string[])[script, "0", dataDirectory, bucket, repositoryRoot])
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        var process = new Process { StartInfo = startInfo };
-        var server = new S3Server(process, bucket, dataDirectory);
+        var server = new S3Server(bucket, dataDirectory);
         var ready = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line && line.StartsWith("READY ", StringComparison.Ordinal)
-                && int.TryParse(line.AsSpan("READY ".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
-            {
-                ready.TrySetResult(port);
-            }
-            else
-            {
-                server.log.Add(e.Data);
-            }
-        };
-        process.ErrorDataReceived += (_, e) => server.log.Add(e.Data);
-
         try
         {
-            try
+            // Port 0: the script binds a free port itself and reports it, so no other process can take it in between.
+            server.process = ChildProcess.Start("s3rver", node, [script, "0", dataDirectory, bucket, repositoryRoot], repositoryRoot, onOutputLine: line =>
             {
-                process.Start();
-            }
-            catch (System.ComponentModel.Win32Exception exception)
-            {
-                throw new InvalidOperationException("node was not found on PATH: the S3 tests run @20minutes/s3rver with Node.js (20 or later).", exception);
-            }
-
-            Running.TryAdd(server, 0);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+                if (line.StartsWith("READY ", StringComparison.Ordinal)
+                    && int.TryParse(line.AsSpan("READY ".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+                {
+                    ready.TrySetResult(port);
+                }
+            });
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(StartTimeout);
-            var exited = process.WaitForExitAsync(timeout.Token);
+            var exited = server.process.WaitForExitAsync(timeout.Token);
             var first = await Task.WhenAny(ready.Task, exited);
             if (first == ready.Task)
             {
@@ -197,7 +136,7 @@ public sealed class S3Server : IAsyncDisposable
                 throw new TimeoutException($"s3rver did not report READY within {StartTimeout.TotalSeconds:0} s.\n{server.LogTail()}");
             }
 
-            throw new InvalidOperationException($"s3rver exited with code {process.ExitCode} before it was ready.\n{server.LogTail()}");
+            throw new InvalidOperationException($"s3rver exited with code {server.process.ExitCode} before it was ready.\n{server.LogTail()}");
         }
         catch
         {
@@ -206,7 +145,7 @@ public sealed class S3Server : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops node (closing its standard input, then killing it if it lingers) and deletes the data directory.</summary>
+    /// <summary>Stops node (SIGTERM, then killing it if it lingers) and deletes the data directory.</summary>
     public async ValueTask DisposeAsync()
     {
         if (disposed)
@@ -215,38 +154,13 @@ public sealed class S3Server : IAsyncDisposable
         }
 
         disposed = true;
-        try
+        if (process is not null)
         {
-            if (IsRunning)
-            {
-                // End of file on standard input makes the script close its server and exit.
-                try
-                {
-                    process.StandardInput.Close();
-                }
-                catch (Exception exception) when (exception is IOException or InvalidOperationException)
-                {
-                    // Already gone, or never started.
-                }
-
-                using var timeout = new CancellationTokenSource(StopTimeout);
-                try
-                {
-                    await process.WaitForExitAsync(timeout.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    Kill();
-                    await process.WaitForExitAsync(CancellationToken.None);
-                }
-            }
-        }
-        finally
-        {
-            Running.TryRemove(this, out _);
-            process.Dispose();
+            await process.StopAsync(StopTimeout);
+            await process.DisposeAsync();
         }
 
+        // The process is gone; a file it had open may still be in the way for a moment.
         for (var attempt = 1; Directory.Exists(DataDirectory); attempt++)
         {
             try
@@ -255,13 +169,13 @@ public sealed class S3Server : IAsyncDisposable
             }
             catch (IOException) when (attempt < 5)
             {
-                await Task.Delay(100);
+                await Task.Delay(TimeSpan.FromMilliseconds(100));
             }
         }
     }
 
     /// <summary>The last lines node printed (s3rver itself is silent; errors and 5xx causes land here), for failure messages.</summary>
-    public string LogTail() => log.ToString();
+    public string LogTail() => process?.Tail ?? string.Empty;
 
     /// <summary>The folder holding AgentMessage.sln, found by walking up from the test assembly's folder.</summary>
     private static string FindRepositoryRoot()
@@ -277,25 +191,9 @@ public sealed class S3Server : IAsyncDisposable
         throw new InvalidOperationException($"No {SolutionFile} above {AppContext.BaseDirectory}: S3Server needs the repository root, whose node_modules holds @20minutes/s3rver.");
     }
 
-    private void Kill() => ChildProcess.KillQuietly(process);
-}
-
-/// <summary>One <see cref="S3Server"/> shared by the tests of a class, with the bucket "agentmessage-media".</summary>
-public sealed class S3Fixture : IAsyncLifetime
-{
-    public const string BucketName = "agentmessage-media";
-
-    private S3Server? server;
-
-    public S3Server Server => server ?? throw new InvalidOperationException("S3Fixture is not initialized.");
-
-    public async ValueTask InitializeAsync() => server = await S3Server.StartAsync(BucketName, TestContext.Current.CancellationToken);
-
-    public async ValueTask DisposeAsync()
-    {
-        if (server is not null)
-        {
-            await server.DisposeAsync();
-        }
-    }
+    private static string? FindExecutable(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, name))
+            .FirstOrDefault(File.Exists);
 }
