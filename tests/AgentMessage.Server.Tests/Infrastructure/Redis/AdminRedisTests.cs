@@ -51,7 +51,7 @@ public sealed class AdminRedisTests(RedisFixture redis) : IClassFixture<RedisFix
         Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await a.Rest.CallAsync(Get("/v1/messages", readKey))).Response.StatusCode);
 
-        await Task.Delay(BeyondTtl, Ct);
+        instances.Clock.Advance(BeyondTtl);
         var (late, lateBody) = await b.Rest.CallAsync(Get("/v1/messages", readKey));
         Assert.Equal(HttpStatusCode.Unauthorized, late.StatusCode);
         AssertJsonEqual(ExpectedError(late, "UNAUTHORIZED", "authentication failed"), lateBody);
@@ -124,12 +124,12 @@ public sealed class AdminRedisTests(RedisFixture redis) : IClassFixture<RedisFix
         await a.Admin().AddNumberAsync(new AddNumberRequest { OrganizationId = org, Number = "+15557774444", SendPacePerSecond = 0.5 }, Operator.Bearer, cancellationToken: Ct);
         var numbers = await b.Admin().ListNumbersAsync(new ListNumbersRequest { OrganizationId = org }, Operator.Bearer, cancellationToken: Ct);
         Assert.Equal(0.5, Assert.Single(numbers.Numbers).SendPacePerSecond);
-        await Task.Delay(BeyondTtl, Ct);
+        instances.Clock.Advance(BeyondTtl);
         var pace = await b.Services.GetRequiredService<AgentMessage.Core.Delivery.PaceTable>().ForAsync(org, "+15557774444", Ct);
         Assert.Equal(0.5, pace.PerSecond);
 
         await a.Admin().RemoveNumberAsync(new RemoveNumberRequest { OrganizationId = org, Number = "+15557774444" }, Operator.Bearer, cancellationToken: Ct);
-        await Task.Delay(BeyondTtl, Ct);
+        instances.Clock.Advance(BeyondTtl);
         var (refused, _) = await b.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages", key, Operator.SendBody("+15557774444", Recipient)));
         Assert.Equal((HttpStatusCode)422, refused.StatusCode);
         Assert.Empty((await b.Admin().ListNumbersAsync(new ListNumbersRequest { OrganizationId = org }, Operator.Bearer, cancellationToken: Ct)).Numbers);

@@ -1,5 +1,6 @@
 using AgentMessage.Server.Infrastructure.Redis;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AgentMessage.Server.Tests.Infrastructure.Redis;
 
@@ -7,9 +8,27 @@ namespace AgentMessage.Server.Tests.Infrastructure.Redis;
 /// loads overtaken by a local change are not kept, and one caller giving up never fails the others.</summary>
 public sealed class LocalCacheTests : IDisposable
 {
-    private readonly LocalCache cache = new(Options.Create(new RedisOptions { LocalCacheTtl = TimeSpan.FromMinutes(5) }));
+    private static readonly TimeSpan Ttl = TimeSpan.FromMinutes(5);
+
+    private readonly FakeTimeProvider time = new(DateTimeOffset.UtcNow);
+    private readonly LocalCache cache;
+
+    public LocalCacheTests() => cache = new(Options.Create(new RedisOptions { LocalCacheTtl = Ttl }), time);
 
     public void Dispose() => cache.Dispose();
+
+    [Fact]
+    public async Task Entry_LivesUntilTheTtl_ThenIsLoadedAgain()
+    {
+        var loads = 0;
+        ValueTask<string> Load(CancellationToken _) => ValueTask.FromResult($"value {++loads}");
+
+        Assert.Equal("value 1", await cache.GetOrLoadAsync("key", Load, CancellationToken.None));
+        time.Advance(Ttl - TimeSpan.FromSeconds(1));
+        Assert.Equal("value 1", await cache.GetOrLoadAsync("key", Load, CancellationToken.None));
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal("value 2", await cache.GetOrLoadAsync("key", Load, CancellationToken.None));
+    }
 
     [Fact]
     public async Task ConcurrentMisses_LoadOnce_AndAllGetTheValue()

@@ -1,17 +1,22 @@
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentMessage.Server.Tests.Infrastructure.Redis;
 
 /// <summary>Two service instances sharing one real redis-server, as in production.</summary>
 public sealed class RedisInstances : IAsyncDisposable
 {
-    private RedisInstances(RedisServer redis, TestServer a, TestServer b)
+    private RedisInstances(RedisServer redis, ShiftedTimeProvider clock, TestServer a, TestServer b)
     {
         Redis = redis;
+        Clock = clock;
         A = a;
         B = b;
     }
 
     public RedisServer Redis { get; }
+
+    /// <summary>The clock both instances read; a test advances it to move past their local cache TTL.</summary>
+    public ShiftedTimeProvider Clock { get; }
 
     public TestServer A { get; private set; }
 
@@ -30,9 +35,11 @@ public sealed class RedisInstances : IAsyncDisposable
             configuration[key] = value;
         }
 
-        var a = await TestServer.StartAsync(configuration);
-        var b = await TestServer.StartAsync(configuration);
-        return new RedisInstances(redis, a, b);
+        var clock = new ShiftedTimeProvider();
+        void UseClock(IServiceCollection services) => services.AddSingleton<TimeProvider>(clock);
+        var a = await TestServer.StartAsync(configuration, UseClock);
+        var b = await TestServer.StartAsync(configuration, UseClock);
+        return new RedisInstances(redis, clock, a, b);
     }
 
     /// <summary>Stops instance A for good, as if its machine went away.</summary>

@@ -25,19 +25,19 @@ public sealed class SharedComplianceTests(RedisFixture redis) : IClassFixture<Re
         var number = NewNumber();
 
         var (recorded, _) = await instances.A.RecordConsentRestAsync(number);
-        await Task.Delay(SettleCaches, Ct); // B may have no cached answer yet; this keeps the test honest either way
+        instances.Clock.Advance(SettleCaches); // B may have no cached answer yet; this keeps the test honest either way
         Assert.Equal(HttpStatusCode.OK, recorded.StatusCode);
         Assert.Equal(202, (await instances.B.SendRestAsync(number)).Status);
         Assert.Equal("OK", await instances.B.SendGrpcAsync(number));
 
         await instances.A.InboundAppliedAsync(number, "STOP", "opt_out");
-        await Task.Delay(SettleCaches, Ct);
+        instances.Clock.Advance(SettleCaches);
         Assert.Equal((453, "CONSENT_REQUIRED"), await instances.B.SendRestAsync(number));
         Assert.Equal("CONSENT_REQUIRED", await instances.B.SendGrpcAsync(number));
         Assert.Equal((453, "CONSENT_REQUIRED"), await instances.A.SendRestAsync(number)); // A forgot its own entry at once
 
         await instances.A.InboundAppliedAsync(number, "Start", "opt_in");
-        await Task.Delay(SettleCaches, Ct);
+        instances.Clock.Advance(SettleCaches);
         Assert.Equal(202, (await instances.B.SendRestAsync(number)).Status);
         Assert.Equal("OK", await instances.B.SendGrpcAsync(number));
     }
@@ -51,7 +51,7 @@ public sealed class SharedComplianceTests(RedisFixture redis) : IClassFixture<Re
         Assert.Equal(202, (await instances.A.SendRestAsync(number)).Status);
 
         var revoked = await instances.B.Consents().RevokeConsentAsync(new RevokeConsentRequest { Number = number }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
-        await Task.Delay(SettleCaches, Ct);
+        instances.Clock.Advance(SettleCaches);
 
         Assert.Equal(ConsentStatus.OptedOut, revoked.Consent.Status);
         Assert.Equal("checkout", revoked.Consent.Source);
@@ -66,11 +66,11 @@ public sealed class SharedComplianceTests(RedisFixture redis) : IClassFixture<Re
         await using var instances = await RedisInstances.StartAsync(redis.Server, ShortCache());
         const string landline = "+442079460123";
         await instances.A.RecordConsentRestAsync(landline);
-        await Task.Delay(SettleCaches, Ct);
+        instances.Clock.Advance(SettleCaches);
         Assert.Equal(202, (await instances.B.SendRestAsync(landline)).Status);
 
         var (lookup, body) = await instances.A.Rest.CallAsync(Get($"/v1/lookups/{landline}", TestServer.DevKey));
-        await Task.Delay(SettleCaches, Ct);
+        instances.Clock.Advance(SettleCaches);
 
         Assert.Equal(HttpStatusCode.OK, lookup.StatusCode);
         Assert.Equal("landline", (string)body["data"]!["line_type"]!);
@@ -84,7 +84,7 @@ public sealed class SharedComplianceTests(RedisFixture redis) : IClassFixture<Re
         await using var instances = await RedisInstances.StartAsync(redis.Server, ShortCache());
 
         var lookup = await instances.B.Lookups().LookupNumberAsync(new LookupNumberRequest { Number = SimulatorLineTypeProvider.LandlineNumber }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
-        await Task.Delay(SettleCaches, Ct);
+        instances.Clock.Advance(SettleCaches);
 
         Assert.Equal(V1.LineType.Landline, lookup.LineType);
         Assert.Equal("simulator", lookup.Source);
@@ -109,7 +109,7 @@ public sealed class SharedComplianceTests(RedisFixture redis) : IClassFixture<Re
         var listB = await instances.B.Consents().ListConsentsAsync(new ListConsentsRequest(), TestServer.Bearer(keyB), cancellationToken: Ct);
         // An inbound STOP to the development organization's number withdraws nothing from B.
         var (_, inbound) = await instances.B.PostInboundAsync(InboundBody(recipient, "STOP"));
-        await Task.Delay(SettleCaches, Ct);
+        instances.Clock.Advance(SettleCaches);
 
         Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, revoke.StatusCode);

@@ -77,7 +77,7 @@ public sealed class SharedStateTests(RedisFixture redis, ITestOutputHelper outpu
         await using var instances = await RedisInstances.StartAsync(redis.Server);
         var organizations = instances.A.Services.GetRequiredService<IOrganizationStore>();
         await organizations.PutAsync(new Organization(DevSeed.OrganizationId, "Development", SendLimit: new RateLimitPolicy(1, 0.001)), Ct);
-        await Task.Delay(SettleCaches, Ct);
+        instances.Clock.Advance(SettleCaches);
 
         var (first, _) = await instances.B.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages", TestServer.DevKey, SpecExampleBody));
         var (second, _) = await instances.A.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages", TestServer.DevKey, SpecExampleBody));
@@ -142,7 +142,7 @@ public sealed class SharedStateTests(RedisFixture redis, ITestOutputHelper outpu
         await redis.Server.StopAsync();
         try
         {
-            await Task.Delay(SettleCaches, Ct);
+            instances.Clock.Advance(SettleCaches);
             var (down, downBody) = await instances.A.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages", TestServer.DevKey, SpecExampleBody));
             var (notReady, _) = await instances.B.Rest.CallAsync(Get("/readyz", null));
             var grpc = await Assert.ThrowsAsync<RpcException>(async () =>
@@ -181,7 +181,7 @@ public sealed class SharedStateTests(RedisFixture redis, ITestOutputHelper outpu
         var keys = instances.A.Services.GetRequiredService<IApiKeyStore>();
         var record = (await keys.FindByHashAsync(ApiKeyFormat.Hash(key), Ct))!;
         await keys.PutAsync(record with { RevokedAt = DateTimeOffset.UtcNow }, Ct);
-        await Task.Delay(SettleCaches, Ct);
+        instances.Clock.Advance(SettleCaches);
         var (after, body) = await instances.B.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages", key, SpecExampleBody));
 
         Assert.Equal(HttpStatusCode.Accepted, before.StatusCode);
@@ -199,7 +199,7 @@ public sealed class SharedStateTests(RedisFixture redis, ITestOutputHelper outpu
             DevSeed.OrganizationId,
             new ConsentRecord(DevSeed.ConsentingRecipient, "test", DateTimeOffset.UtcNow.AddDays(-1), OptedOutAt: DateTimeOffset.UtcNow),
             Ct);
-        await Task.Delay(SettleCaches, Ct);
+        instances.Clock.Advance(SettleCaches);
         var (after, _) = await instances.B.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages", TestServer.DevKey, SpecExampleBody));
 
         Assert.Equal(HttpStatusCode.Accepted, before.StatusCode);

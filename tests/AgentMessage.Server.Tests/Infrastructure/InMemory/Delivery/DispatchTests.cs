@@ -87,7 +87,6 @@ public sealed class DispatchTests
         // A message submitted after the retry has its receipt; a second one for the retry would have come by then.
         var later = await server.SendAsync(OrdinaryRecipient);
         await server.WaitForStatusAsync(later, "delivered");
-        await Task.Delay(200, Ct);
         Assert.Equal(1, statuses.Requests(id, DeliveryStatus.Delivered));
     }
 
@@ -97,9 +96,12 @@ public sealed class DispatchTests
         await using var server = await TestServer.StartAsync(Settings(("AgentMessage:Delivery:Workers", "0")));
         var id = await server.SendAsync(OrdinaryRecipient);
 
-        await Task.Delay(300, Ct);
+        // Without workers nothing ever takes from the queue, so there is no moment to wait for: a
+        // second send after the first finds both still queued.
+        var later = await server.SendAsync(OrdinaryRecipient);
 
         Assert.Equal("queued", await server.StatusAsync(id));
+        Assert.Equal("queued", await server.StatusAsync(later));
     }
 
     [Fact]
