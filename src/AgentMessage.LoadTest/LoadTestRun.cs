@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using AgentMessage.Core.RateLimiting;
 using AgentMessage.Server.Infrastructure.Redis;
+using AgentMessage.Testing;
 using AgentMessage.V1;
 using Grpc.Core;
 using Grpc.Health.V1;
@@ -30,7 +31,7 @@ public sealed class LoadTestRun : IAsyncDisposable
     private const string SendBody = """{"from":"+15551112222","to":"+15554443333","text":"load test message"}""";
 
     private readonly LoadOptions options;
-    private readonly RedisProcess redis;
+    private readonly RedisServer redis;
     private readonly ServerProcess server;
     private readonly GrpcChannel channel;
     private readonly HttpClient rest;
@@ -43,7 +44,7 @@ public sealed class LoadTestRun : IAsyncDisposable
     private readonly string runId = Guid.NewGuid().ToString("N")[..8];
     private long keySequence;
 
-    private LoadTestRun(LoadOptions options, RedisProcess redis, ServerProcess server)
+    private LoadTestRun(LoadOptions options, RedisServer redis, ServerProcess server)
     {
         this.options = options;
         this.redis = redis;
@@ -112,7 +113,7 @@ public sealed class LoadTestRun : IAsyncDisposable
         });
 
         var ct = cancel.Token;
-        RedisProcess? redis = null;
+        RedisServer? redis = null;
         ServerProcess? server = null;
         try
         {
@@ -124,7 +125,7 @@ public sealed class LoadTestRun : IAsyncDisposable
             Console.WriteLine($"before the run, other processes used {othersCores:0.00} of {Environment.ProcessorCount} cores" +
                 (othersCores > 0.2 ? ": the machine is not idle, the figures will be disturbed (see the other CPU column)" : string.Empty));
             Console.WriteLine();
-            redis = await RedisProcess.StartAsync(ct);
+            redis = await RedisServer.StartAsync(new RedisServerOptions(Persistent: false, ClientName: RedisMonitor.ToolClientName, DirectoryPrefix: "agentmessage-loadtest-redis-"), ct);
             Console.WriteLine($"redis-server {await RedisVersionAsync(redis)} on {redis.Configuration} (pid {redis.Pid}), no persistence");
             server = await ServerProcess.StartAsync(options.ServerAssembly, redis.Configuration, options.ServerSettings, options.ServerEnvironment, ct);
             Console.WriteLine($"server pid {server.Pid}: dotnet {options.ServerAssembly}");
@@ -178,9 +179,9 @@ public sealed class LoadTestRun : IAsyncDisposable
         await Task.CompletedTask;
     }
 
-    private static async Task<string> RedisVersionAsync(RedisProcess redis)
+    private static async Task<string> RedisVersionAsync(RedisServer redis)
     {
-        var info = await redis.Admin.GetServer(redis.Configuration).InfoAsync("server");
+        var info = await redis.Connection.GetServer(redis.Configuration).InfoAsync("server");
         return info.SelectMany(g => g).FirstOrDefault(p => p.Key == "redis_version").Value ?? "?";
     }
 
@@ -406,7 +407,7 @@ public sealed class LoadTestRun : IAsyncDisposable
         var name = $"SendMessage gRPC, organization held at its limit ({Burst}/s)";
         Console.WriteLine($"== {name}: {options.Callers} callers");
         var key = RedisKeys.Organization(Organization);
-        var original = await redis.Db.StringGetAsync(key);
+        var original = await redis.Database.StringGetAsync(key);
         if (original.IsNull)
         {
             throw new InvalidOperationException($"{key} is not in Redis: the development organization was not seeded");
@@ -414,7 +415,7 @@ public sealed class LoadTestRun : IAsyncDisposable
 
         // An organization of its own bucket shape; the server sees it once its local cache entry
         // (AgentMessage:Redis:LocalCacheTtl, 2 s) expires.
-        await redis.Db.StringSetAsync(key, RedisJson.Serialize(new Organization(Organization, "Development", SendLimit: new RateLimitPolicy(Burst, PerSecond))));
+        await redis.Database.StringSetAsync(key, RedisJson.Serialize(new Organization(Organization, "Development", SendLimit: new RateLimitPolicy(Burst, PerSecond))));
         try
         {
             await WaitForAsync(async () => await LimitedSendAsync(0, 0, ct) == Outcome.Rejected, "the organization's own limit to apply", ct);
@@ -427,7 +428,7 @@ public sealed class LoadTestRun : IAsyncDisposable
         }
         finally
         {
-            await redis.Db.StringSetAsync(key, original);
+            await redis.Database.StringSetAsync(key, original);
             await WaitForAsync(async () => await LimitedSendAsync(0, 0, ct) == Outcome.Ok && await LimitedSendAsync(0, 0, ct) == Outcome.Ok, "the default limits to apply again", ct);
         }
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using AgentMessage.Testing;
 using Grpc.Core;
 
 namespace AgentMessage.LoadTest;
@@ -161,22 +162,22 @@ public sealed record ResourceUsage(
 /// <summary>Snapshots taken at the start of a measured window, turned into <see cref="ResourceUsage"/> at its end.</summary>
 public sealed class UsageWindow
 {
-    private readonly RedisProcess redis;
+    private readonly RedisServer redis;
     private readonly ServerProcess server;
     private long startedAt;
     private TimeSpan serverCpu;
     private TimeSpan redisCpu;
     private TimeSpan toolCpu;
     private TimeSpan machineBusy;
-    private Dictionary<string, long> commands = [];
+    private IReadOnlyDictionary<string, long> commands = new Dictionary<string, long>();
 
-    private UsageWindow(RedisProcess redis, ServerProcess server)
+    private UsageWindow(RedisServer redis, ServerProcess server)
     {
         this.redis = redis;
         this.server = server;
     }
 
-    public static async Task<UsageWindow> BeginAsync(RedisProcess redis, ServerProcess server)
+    public static async Task<UsageWindow> BeginAsync(RedisServer redis, ServerProcess server)
     {
         var window = new UsageWindow(redis, server);
         ProcFs.ResetPeak(server.Pid);
@@ -249,7 +250,7 @@ public static class LoadRunner
     /// Throughput counts the calls started in the measured window; latency is from call to answer.
     /// </summary>
     public static async Task<LoadResult> ClosedLoopAsync(
-        RedisProcess redis, ServerProcess server, int callers, TimeSpan warmup, TimeSpan duration,
+        RedisServer redis, ServerProcess server, int callers, TimeSpan warmup, TimeSpan duration,
         Func<int, long, CancellationToken, Task<Outcome>> call, CancellationToken cancellationToken)
     {
         var errors = new ErrorLog();
@@ -305,7 +306,7 @@ public static class LoadRunner
     /// timer, which that latency includes.
     /// </summary>
     public static async Task<LoadResult> OpenLoopAsync(
-        RedisProcess redis, ServerProcess server, double rate, TimeSpan warmup, TimeSpan duration, int maxInFlight,
+        RedisServer redis, ServerProcess server, double rate, TimeSpan warmup, TimeSpan duration, int maxInFlight,
         Func<long, CancellationToken, Task<Outcome>> call, CancellationToken cancellationToken)
     {
         var errors = new ErrorLog();

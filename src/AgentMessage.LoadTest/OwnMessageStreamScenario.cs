@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AgentMessage.Testing;
 using AgentMessage.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -36,7 +37,7 @@ public static class OwnMessageStreamScenario
     private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(60);
 
     public static async Task<OwnStreamResult> RunAsync(
-        RedisProcess redis, ServerProcess server, MessagingService.MessagingServiceClient sender, HttpClient rest, Metadata auth,
+        RedisServer redis, ServerProcess server, MessagingService.MessagingServiceClient sender, HttpClient rest, Metadata auth,
         int count, double rate, CancellationToken cancellationToken)
     {
         var errors = new ErrorLog();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using AgentMessage.Testing;
 
 namespace AgentMessage.LoadTest;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
+using AgentMessage.Testing;
 using AgentMessage.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -39,7 +40,7 @@ public static class StreamScenario
     private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(60);
 
     public static async Task<StreamResult> RunAsync(
-        RedisProcess redis, ServerProcess server, HttpClient rest, Metadata auth, int count, int rounds, CancellationToken cancellationToken)
+        RedisServer redis, ServerProcess server, HttpClient rest, Metadata auth, int count, int rounds, CancellationToken cancellationToken)
     {
         var errors = new ErrorLog();
         var tag = $"loadtest-streams-{count.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}"[..40];

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Internal;
 using Microsoft.Extensions.Options;
 
 namespace AgentMessage.Server.Infrastructure.Redis;
@@ -11,11 +12,11 @@ namespace AgentMessage.Server.Infrastructure.Redis;
 /// records are remembered too, so a flood of unknown keys does not become a flood of Redis reads.
 /// A missing entry is loaded once per instance however many calls want it at that moment: the
 /// others wait for that one read, so an expiry under load costs one round trip, not one per call
-/// in flight.
+/// in flight. Entries age on the host's <see cref="TimeProvider"/>, so a test can move past the TTL.
 /// </summary>
-public sealed class LocalCache(IOptions<RedisOptions> options) : IDisposable
+public sealed class LocalCache(IOptions<RedisOptions> options, TimeProvider time) : IDisposable
 {
-    private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = 200_000 });
+    private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = 200_000, Clock = new TimeProviderClock(time) });
     private readonly ConcurrentDictionary<object, Task<object?>> loads = new();
 
     /// <summary>The cached value of <paramref name="key"/>, or the one running load's result. The load
@@ -82,4 +83,10 @@ public sealed class LocalCache(IOptions<RedisOptions> options) : IDisposable
     }
 
     public void Dispose() => cache.Dispose();
+
+    /// <summary>The clock <see cref="MemoryCache"/> expires entries by, read from <see cref="TimeProvider"/>.</summary>
+    private sealed class TimeProviderClock(TimeProvider time) : ISystemClock
+    {
+        public DateTimeOffset UtcNow => time.GetUtcNow();
+    }
 }

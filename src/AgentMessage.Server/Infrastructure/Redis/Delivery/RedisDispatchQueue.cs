@@ -11,7 +11,8 @@ namespace AgentMessage.Server.Infrastructure.Redis.Delivery;
 /// each entry goes to one worker; entries a dead instance took are claimed back with XAUTOCLAIM.
 /// A take reads only the organizations that may have work: those whose doorbell rang (the admission
 /// script publishes the organization id) or whose streams gave entries last time; every
-/// organization is read at most once a second besides, in case a doorbell was lost.
+/// organization is read at most once a second besides, in case a doorbell was lost. That second is
+/// measured on the host's <see cref="TimeProvider"/>.
 /// </summary>
 public sealed class RedisDispatchQueue : IDispatchQueue, IDisposable
 {
@@ -23,21 +24,26 @@ public sealed class RedisDispatchQueue : IDispatchQueue, IDisposable
     private readonly ConcurrentDictionary<RedisKey, bool> groups = new();
     private readonly SemaphoreSlim doorbell = new(0);
     private readonly ConcurrentDictionary<string, bool> busy = new(StringComparer.Ordinal);
-    private (string[] Organizations, DateTime At) known = ([], DateTime.MinValue);
+    private readonly TimeProvider time;
+    private (string[] Organizations, long? At) known = ([], null);
     private long nextFullScan;
 
     private int subscribed;
 
-    public RedisDispatchQueue(RedisGate redis) => this.redis = redis;
+    public RedisDispatchQueue(RedisGate redis, TimeProvider time)
+    {
+        this.redis = redis;
+        this.time = time;
+    }
 
     public async ValueTask<IReadOnlyList<DispatchItem>> TakeAsync(int max, CancellationToken cancellationToken)
     {
         await EnsureSubscribedAsync();
-        var now = Environment.TickCount64;
+        var now = time.GetTimestamp();
         var fullScan = now >= Interlocked.Read(ref nextFullScan);
         if (fullScan)
         {
-            Interlocked.Exchange(ref nextFullScan, now + 1000);
+            Interlocked.Exchange(ref nextFullScan, now + time.TimestampFrequency);
         }
 
         var organizations = fullScan ? await OrganizationsAsync() : busy.Keys.Order(StringComparer.Ordinal).ToArray();
@@ -143,10 +149,11 @@ public sealed class RedisDispatchQueue : IDispatchQueue, IDisposable
 
     private async ValueTask<string[]> OrganizationsAsync()
     {
-        if (DateTime.UtcNow - known.At > TimeSpan.FromSeconds(1))
+        var now = time.GetTimestamp();
+        if (known.At is not { } at || time.GetElapsedTime(at, now) > TimeSpan.FromSeconds(1))
         {
             var members = await redis.RunAsync(db => db.SetMembersAsync(RedisKeys.DispatchOrganizations));
-            known = (members.Select(m => (string)m!).Order(StringComparer.Ordinal).ToArray(), DateTime.UtcNow);
+            known = (members.Select(m => (string)m!).Order(StringComparer.Ordinal).ToArray(), now);
         }
 
         return known.Organizations;

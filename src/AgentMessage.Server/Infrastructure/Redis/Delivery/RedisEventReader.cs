@@ -11,9 +11,10 @@ namespace AgentMessage.Server.Infrastructure.Redis.Delivery;
 /// where it last stopped (plain XRANGE: StackExchange.Redis has no blocking reads) and hands the
 /// events to the local <see cref="StatusEventHub"/>, which fans them out to every open stream.
 /// Only organizations with open streams here are read, and each is also polled once a second, in
-/// case a doorbell was lost while the connection was down.
+/// case a doorbell was lost while the connection was down. That second is measured on the host's
+/// <see cref="TimeProvider"/>.
 /// </summary>
-public sealed class RedisEventReader(RedisGate redis, RedisStatusStore log, StatusEventHub hub, ILogger<RedisEventReader> logger) : BackgroundService
+public sealed class RedisEventReader(RedisGate redis, RedisStatusStore log, StatusEventHub hub, TimeProvider time, ILogger<RedisEventReader> logger) : BackgroundService
 {
     private const int Backfill = 200;
     private readonly ConcurrentDictionary<string, bool> rung = new(StringComparer.Ordinal);
@@ -23,7 +24,7 @@ public sealed class RedisEventReader(RedisGate redis, RedisStatusStore log, Stat
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var subscribed = false;
-        var lastPoll = DateTime.MinValue;
+        long? lastPoll = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             // Redis may be down at start-up: keep trying; the once-a-second poll serves meanwhile.
@@ -46,10 +47,11 @@ public sealed class RedisEventReader(RedisGate redis, RedisStatusStore log, Stat
 
             var due = rung.Keys.ToList();
             rung.Clear();
-            if (DateTime.UtcNow - lastPoll > TimeSpan.FromSeconds(1))
+            var now = time.GetTimestamp();
+            if (lastPoll is not { } polled || time.GetElapsedTime(polled, now) > TimeSpan.FromSeconds(1))
             {
                 due.AddRange(watched);
-                lastPoll = DateTime.UtcNow;
+                lastPoll = now;
             }
 
             foreach (var org in due.Distinct().Where(watched.Contains))
