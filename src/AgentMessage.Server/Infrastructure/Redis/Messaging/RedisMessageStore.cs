@@ -1,4 +1,5 @@
 using AgentMessage.Core.Messaging;
+using AgentMessage.Core.Storage;
 using StackExchange.Redis;
 
 namespace AgentMessage.Server.Infrastructure.Redis.Messaging;
@@ -154,7 +155,7 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
         var message = MessageJson.Deserialize(fields[0]!);
         return message with
         {
-            Status = Enum.Parse<DeliveryStatus>(fields[1]!),
+            Status = StoredNames.DeliveryStatus.Parse(fields[1]!),
             UpdatedAt = DateTimeOffset.Parse(fields[2]!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind),
             ErrorCode = fields[3].IsNullOrEmpty ? null : (string?)fields[3],
         };
