@@ -1,5 +1,6 @@
 using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Messaging;
+using AgentMessage.Core.Storage;
 using AgentMessage.Server.Infrastructure.Redis.Messaging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -13,14 +14,22 @@ public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> 
     public async ValueTask<StatusEvent?> TransitionAsync(string organizationId, string messageId, DeliveryStatus status, string? errorCode, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var rank = DeliveryLifecycle.IsTerminal(status) ? 3 : (int)status;
         var reply = await redis.RunAsync(db => db.ScriptEvaluateAsync(
             RedisScripts.TransitionStatus,
             [RedisKeys.Message(organizationId, messageId), RedisKeys.Events(organizationId)],
-            [status.ToString(), rank, errorCode ?? string.Empty, RedisMessageStore.FormatTime(now), options.Value.EventLogLength, organizationId, messageId,
-                (long)messaging.Value.Retention.TotalMilliseconds]));
-        return reply.IsNull ? null : new StatusEvent((string)reply!, organizationId, messageId, status, errorCode, now, null);
+            [StoredNames.DeliveryStatus.ToStored(status), errorCode ?? string.Empty, RedisMessageStore.FormatTime(now), options.Value.EventLogLength, organizationId, messageId,
+                (long)messaging.Value.Retention.TotalMilliseconds, DeliveryLifecycle.StartsRetention(status) ? "1" : "0", RedisKeys.EventsChannelName]));
+        if (reply.IsNull)
+        {
+            return null;
+        }
+
+        // The event as appended: the error code it carries may be one recorded by an earlier move.
+        var appended = (RedisResult[])reply!;
+        return new StatusEvent((string)appended[0]!, organizationId, messageId, status, EmptyAsNull((string?)appended[1]), now, EmptyAsNull((string?)appended[2]));
     }
+
+    private static string? EmptyAsNull(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     public async ValueTask<IReadOnlyList<StatusEvent>> ReadAsync(string organizationId, string? after, int count, CancellationToken cancellationToken)
     {
@@ -70,7 +79,7 @@ public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> 
             entry.Id!,
             organizationId,
             Field("m")!,
-            Enum.Parse<DeliveryStatus>(Field("s")!),
+            StoredNames.DeliveryStatus.Parse(Field("s")!),
             Field("e"),
             DateTimeOffset.Parse(Field("at")!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind),
             Field("t"));
