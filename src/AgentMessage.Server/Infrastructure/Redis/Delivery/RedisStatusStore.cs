@@ -43,7 +43,13 @@ public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> 
         return last.Length == 0 ? null : (string?)last[0].Id;
     }
 
-    /// <summary>From XINFO STREAM's max-deleted-entry-id (Redis 7): "0-0" until MAXLEN trims something.</summary>
+    /// <summary>
+    /// From XINFO STREAM (Redis 7): when the stream holds fewer entries than were ever added, the
+    /// difference was trimmed by MAXLEN (nothing deletes single events), and the newest trimmed
+    /// event is at latest the id just before the first one retained. Ids are only compared with ids
+    /// of real events, and none lies between the two, so that id answers the question exactly.
+    /// (max-deleted-entry-id is no help: Redis advances it on XDEL, not when MAXLEN trims.)
+    /// </summary>
     public async ValueTask<string?> TrimmedThroughAsync(string organizationId, CancellationToken cancellationToken)
     {
         var key = RedisKeys.Events(organizationId);
@@ -53,16 +59,21 @@ public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> 
         }
 
         var info = (RedisResult[])(await redis.RunAsync(db => db.ExecuteAsync("XINFO", "STREAM", key)))!;
+        var fields = new Dictionary<string, RedisResult>(StringComparer.Ordinal);
         for (var i = 0; i + 1 < info.Length; i += 2)
         {
-            if ((string?)info[i] == "max-deleted-entry-id")
-            {
-                var id = (string?)info[i + 1];
-                return id is null or "0-0" ? null : id;
-            }
+            fields[(string)info[i]!] = info[i + 1];
         }
 
-        return null;
+        var added = (long)fields["entries-added"];
+        var length = (long)fields["length"];
+        if (added <= length || !EventIds.TryParse((string?)fields["recorded-first-entry-id"], out var first))
+        {
+            return null;
+        }
+
+        var (ms, seq) = first.Seq > 0 ? (first.Ms, first.Seq - 1) : (first.Ms - 1, long.MaxValue);
+        return $"{ms}-{seq}";
     }
 
     /// <summary>The newest <paramref name="count"/> events, oldest first.</summary>
