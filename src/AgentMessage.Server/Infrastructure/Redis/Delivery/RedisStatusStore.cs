@@ -45,10 +45,12 @@ public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> 
 
     /// <summary>
     /// From XINFO STREAM (Redis 7): when the stream holds fewer entries than were ever added, the
-    /// difference was trimmed by MAXLEN (nothing deletes single events), and the newest trimmed
-    /// event is at latest the id just before the first one retained. Ids are only compared with ids
-    /// of real events, and none lies between the two, so that id answers the question exactly.
-    /// (max-deleted-entry-id is no help: Redis advances it on XDEL, not when MAXLEN trims.)
+    /// difference was trimmed by MAXLEN (nothing deletes single events). The stream does not say
+    /// which id was trimmed last, so this answers the id just before the first one retained: every
+    /// resume from an event older than that has a gap. A resume from exactly the last trimmed event
+    /// is refused too unless its id is that one (docs/API.md section 9: an "after" older than the
+    /// oldest retained event is refused). max-deleted-entry-id is no help: Redis advances it on
+    /// XDEL, not when MAXLEN trims.
     /// </summary>
     public async ValueTask<string?> TrimmedThroughAsync(string organizationId, CancellationToken cancellationToken)
     {
