@@ -70,6 +70,17 @@ public sealed class StoredNamesTests
     }
 
     [Fact]
+    public void Redis_field_names_are_the_ones_already_in_storage()
+    {
+        Assert.Equal(
+            ["m", "s", "u", "e", "t"],
+            [RedisFields.MessageJson, RedisFields.MessageStatus, RedisFields.MessageUpdatedAt, RedisFields.MessageErrorCode, RedisFields.MessageTag]);
+        Assert.Equal(
+            ["m", "s", "e", "at", "t"],
+            [RedisFields.EntryMessageId, RedisFields.EventStatus, RedisFields.EventErrorCode, RedisFields.EventOccurredAt, RedisFields.EventTag]);
+    }
+
+    [Fact]
     public void The_status_script_allows_exactly_the_moves_of_the_lifecycle()
     {
         var table = RedisScripts.AllowedMovesTable();

@@ -54,10 +54,10 @@ public static class RedisScripts
     /// length, organization id, lifetime of the tag index in ms (renewed by each send with the tag),
     /// the message's stored status, the dispatch doorbell channel, the events doorbell channel.
     /// Returns {-1} when the claim's lease was lost (nothing done), else {allowed, tokens, stored (0/1)}.
-    /// The message is a hash: its JSON as accepted ('m') and the fields that change (status 's',
-    /// updated_at 'u', error code 'e'), so a status change never rewrites the JSON.
+    /// The message is a hash (<see cref="RedisFields"/>): its JSON as accepted and the fields that
+    /// change (status, updated_at, error code), so a status change never rewrites the JSON.
     /// </summary>
-    public static readonly string AdmitSend = TakeToken + """
+    public static readonly string AdmitSend = TakeToken + $$"""
 
         local owner = ARGV[3]
         if owner ~= '' and redis.call('HGET', KEYS[2], 'owner') ~= owner then
@@ -69,14 +69,14 @@ public static class RedisScripts
           return {taken[1], taken[2], 0}
         end
         local seq = redis.call('INCR', KEYS[5])
-        redis.call('HSET', KEYS[3], 'm', ARGV[4], 's', ARGV[12], 'u', ARGV[8], 't', ARGV[6])
+        redis.call('HSET', KEYS[3], '{{RedisFields.MessageJson}}', ARGV[4], '{{RedisFields.MessageStatus}}', ARGV[12], '{{RedisFields.MessageUpdatedAt}}', ARGV[8], '{{RedisFields.MessageTag}}', ARGV[6])
         redis.call('ZADD', KEYS[4], seq, ARGV[5])
         if ARGV[6] ~= '' then
           redis.call('ZADD', KEYS[6], seq, ARGV[5])
           redis.call('PEXPIRE', KEYS[6], ARGV[11])
         end
-        redis.call('XADD', KEYS[7], '*', 'm', ARGV[5])
-        redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'm', ARGV[5], 's', ARGV[12], 'e', '', 'at', ARGV[8], 't', ARGV[6])
+        redis.call('XADD', KEYS[7], '*', '{{RedisFields.EntryMessageId}}', ARGV[5])
+        redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', '{{RedisFields.EntryMessageId}}', ARGV[5], '{{RedisFields.EventStatus}}', ARGV[12], '{{RedisFields.EventErrorCode}}', '', '{{RedisFields.EventOccurredAt}}', ARGV[8], '{{RedisFields.EventTag}}', ARGV[6])
         redis.call('PUBLISH', ARGV[13], ARGV[10])
         redis.call('PUBLISH', ARGV[14], ARGV[10])
         if owner ~= '' then
@@ -96,21 +96,21 @@ public static class RedisScripts
     /// definition. Returns {event id, error code, tag} of the new event, or false when the change
     /// was ignored (unknown message, or a move the lifecycle does not allow).
     /// </summary>
-    public static readonly string TransitionStatus = "local allowed = " + AllowedMovesTable() + "\n" + """
-        local current = redis.call('HGET', KEYS[1], 's')
+    public static readonly string TransitionStatus = "local allowed = " + AllowedMovesTable() + "\n" + $$"""
+        local current = redis.call('HGET', KEYS[1], '{{RedisFields.MessageStatus}}')
         if not current then return false end
         local moves = allowed[current]
         if moves == nil or not moves[ARGV[1]] then return false end
-        redis.call('HSET', KEYS[1], 's', ARGV[1], 'u', ARGV[3])
+        redis.call('HSET', KEYS[1], '{{RedisFields.MessageStatus}}', ARGV[1], '{{RedisFields.MessageUpdatedAt}}', ARGV[3])
         if ARGV[8] == '1' then redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
         local err = ARGV[2]
         if err ~= '' then
-          redis.call('HSET', KEYS[1], 'e', err)
+          redis.call('HSET', KEYS[1], '{{RedisFields.MessageErrorCode}}', err)
         else
-          err = redis.call('HGET', KEYS[1], 'e') or ''
+          err = redis.call('HGET', KEYS[1], '{{RedisFields.MessageErrorCode}}') or ''
         end
-        local tag = redis.call('HGET', KEYS[1], 't') or ''
-        local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'm', ARGV[6], 's', ARGV[1], 'e', err, 'at', ARGV[3], 't', tag)
+        local tag = redis.call('HGET', KEYS[1], '{{RedisFields.MessageTag}}') or ''
+        local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', '{{RedisFields.EntryMessageId}}', ARGV[6], '{{RedisFields.EventStatus}}', ARGV[1], '{{RedisFields.EventErrorCode}}', err, '{{RedisFields.EventOccurredAt}}', ARGV[3], '{{RedisFields.EventTag}}', tag)
         redis.call('PUBLISH', ARGV[9], ARGV[5])
         return {id, err, tag}
         """;

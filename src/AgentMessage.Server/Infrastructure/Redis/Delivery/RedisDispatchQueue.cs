@@ -134,7 +134,7 @@ public sealed class RedisDispatchQueue : IDispatchQueue, IDisposable
     public void Dispose() => doorbell.Dispose();
 
     private static DispatchItem Item(string org, MessagePriority priority, StreamEntry entry) =>
-        new($"{StoredNames.MessagePriority.ToStored(priority)}|{entry.Id}", org, (string)entry["m"]!, priority);
+        new($"{StoredNames.MessagePriority.ToStored(priority)}|{entry.Id}", org, (string)entry[RedisFields.EntryMessageId]!, priority);
 
     private static (MessagePriority Priority, string Id) Split(string entryId)
     {

@@ -91,10 +91,10 @@ public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> 
         return new StatusEvent(
             entry.Id!,
             organizationId,
-            Field("m")!,
-            StoredNames.DeliveryStatus.Parse(Field("s")!),
-            Field("e"),
-            DateTimeOffset.Parse(Field("at")!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind),
-            Field("t"));
+            Field(RedisFields.EntryMessageId)!,
+            StoredNames.DeliveryStatus.Parse(Field(RedisFields.EventStatus)!),
+            Field(RedisFields.EventErrorCode),
+            DateTimeOffset.Parse(Field(RedisFields.EventOccurredAt)!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind),
+            Field(RedisFields.EventTag));
     }
 }
