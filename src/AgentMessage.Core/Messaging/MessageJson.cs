@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AgentMessage.Core.Storage;
 
 namespace AgentMessage.Core.Messaging;
 
@@ -12,6 +13,6 @@ public static class MessageJson
         JsonSerializer.Deserialize(json, MessageJsonContext.Default.Message) ?? throw new JsonException("stored message is null");
 }
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, Converters = [typeof(StoredNameJsonConverterFactory)])]
 [JsonSerializable(typeof(Message))]
 internal sealed partial class MessageJsonContext : JsonSerializerContext;

@@ -5,6 +5,7 @@ using AgentMessage.Core.Media;
 using AgentMessage.Core.Organizations;
 using AgentMessage.Core.RateLimiting;
 using AgentMessage.Core.Refusals;
+using AgentMessage.Core.Storage;
 using Microsoft.Extensions.Options;
 
 namespace AgentMessage.Core.Messaging;
@@ -181,7 +182,8 @@ public sealed class MessageService(
     }
 
     /// <summary>Two requests are the same request when every field means the same; an absent
-    /// priority means "default".</summary>
+    /// priority means "default". Stored with the idempotency key, so the priority is spelled by its
+    /// stored name (a renamed member keeps its fingerprints).</summary>
     private static string Fingerprint(SendMessageCommand command)
     {
         var canonical = string.Join(
@@ -190,7 +192,7 @@ public sealed class MessageService(
             command.To,
             command.Text,
             string.Join('\u001e', command.Media),
-            (command.Priority ?? MessagePriority.Default).ToString(),
+            StoredNames.MessagePriority.ToStored(command.Priority ?? MessagePriority.Default),
             command.Tag ?? "\u0000");
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)));
     }

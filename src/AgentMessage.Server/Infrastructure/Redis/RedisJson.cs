@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using AgentMessage.Core.Access;
 using AgentMessage.Core.Compliance;
 using AgentMessage.Core.Organizations;
+using AgentMessage.Core.Storage;
 
 namespace AgentMessage.Server.Infrastructure.Redis;
 
@@ -16,7 +17,7 @@ public static class RedisJson
         json is null ? null : (T?)JsonSerializer.Deserialize(json, typeof(T), RedisJsonContext.Default);
 }
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, Converters = [typeof(StoredNameJsonConverterFactory)])]
 [JsonSerializable(typeof(Organization))]
 [JsonSerializable(typeof(ApiKeyRecord))]
 [JsonSerializable(typeof(ConsentRecord))]

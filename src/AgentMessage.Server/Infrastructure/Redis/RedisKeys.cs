@@ -1,5 +1,7 @@
 using AgentMessage.Core.Idempotency;
+using AgentMessage.Core.Messaging;
 using AgentMessage.Core.RateLimiting;
+using AgentMessage.Core.Storage;
 using StackExchange.Redis;
 
 namespace AgentMessage.Server.Infrastructure.Redis;
@@ -43,7 +45,7 @@ public static class RedisKeys
 
     public static RedisKey MessageSequence(string org) => $"{Org(org)}:seq";
 
-    public static RedisKey Dispatch(string org, AgentMessage.Core.Messaging.MessagePriority priority) => $"{Org(org)}:dispatch:{priority}";
+    public static RedisKey Dispatch(string org, MessagePriority priority) => $"{Org(org)}:dispatch:{StoredNames.MessagePriority.ToStored(priority)}";
 
     public static RedisKey Events(string org) => $"{Org(org)}:events";
 
@@ -52,16 +54,21 @@ public static class RedisKeys
     /// <summary>The organizations that have dispatch streams (workers read theirs).</summary>
     public static RedisKey DispatchOrganizations => "am:dispatch:orgs";
 
-    /// <summary>Doorbells: the organization id is published when it has new work or new events.</summary>
-    public static RedisChannel DispatchChannel => RedisChannel.Literal("am:dispatch");
+    /// <summary>Doorbells: the organization id is published when it has new work or new events.
+    /// The scripts that ring them receive these names as arguments.</summary>
+    public const string DispatchChannelName = "am:dispatch";
 
-    public static RedisChannel EventsChannel => RedisChannel.Literal("am:events");
+    public const string EventsChannelName = "am:events";
+
+    public static RedisChannel DispatchChannel => RedisChannel.Literal(DispatchChannelName);
+
+    public static RedisChannel EventsChannel => RedisChannel.Literal(EventsChannelName);
 
     public static RedisKey Media(string org, string mediaId) => $"{Org(org)}:media:{mediaId}";
 
-    public static RedisKey Bucket(string org, RateLimitedOperation operation) => $"{Org(org)}:rl:{operation}";
+    public static RedisKey Bucket(string org, RateLimitedOperation operation) => $"{Org(org)}:rl:{StoredNames.RateLimitedOperation.ToStored(operation)}";
 
-    public static RedisKey Idempotency(IdempotencyScope scope) => $"{Org(scope.OrganizationId)}:idem:{scope.Operation}:{scope.KeyDigest}";
+    public static RedisKey Idempotency(IdempotencyScope scope) => $"{Org(scope.OrganizationId)}:idem:{StoredNames.IdempotentOperation.ToStored(scope.Operation)}:{scope.KeyDigest}";
 
     /// <summary>A key in the organization's slot that is never written: a script's unused KEYS entry.</summary>
     public static RedisKey Unused(string org) => $"{Org(org)}:unused";

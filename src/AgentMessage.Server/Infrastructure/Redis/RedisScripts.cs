@@ -1,3 +1,6 @@
+using AgentMessage.Core.Delivery;
+using AgentMessage.Core.Storage;
+
 namespace AgentMessage.Server.Infrastructure.Redis;
 
 /// <summary>
@@ -48,12 +51,13 @@ public static class RedisScripts
     /// message index, sequence, tag index, dispatch stream, event stream. ARGV: burst, rate, claim
     /// owner ('' without a key), message JSON ('' when a business rule refused it), message id, tag
     /// ('' without one), retention of a committed idempotency key in ms, created_at, event log
-    /// length, organization id, lifetime of the tag index in ms (renewed by each send with the tag).
+    /// length, organization id, lifetime of the tag index in ms (renewed by each send with the tag),
+    /// the message's stored status, the dispatch doorbell channel, the events doorbell channel.
     /// Returns {-1} when the claim's lease was lost (nothing done), else {allowed, tokens, stored (0/1)}.
-    /// The message is a hash: its JSON as accepted ('m') and the fields that change (status 's',
-    /// updated_at 'u', error code 'e'), so a status change never rewrites the JSON.
+    /// The message is a hash (<see cref="RedisFields"/>): its JSON as accepted and the fields that
+    /// change (status, updated_at, error code), so a status change never rewrites the JSON.
     /// </summary>
-    public const string AdmitSend = TakeToken + """
+    public static readonly string AdmitSend = TakeToken + $$"""
 
         local owner = ARGV[3]
         if owner ~= '' and redis.call('HGET', KEYS[2], 'owner') ~= owner then
@@ -65,16 +69,16 @@ public static class RedisScripts
           return {taken[1], taken[2], 0}
         end
         local seq = redis.call('INCR', KEYS[5])
-        redis.call('HSET', KEYS[3], 'm', ARGV[4], 's', 'Queued', 'u', ARGV[8], 't', ARGV[6])
+        redis.call('HSET', KEYS[3], '{{RedisFields.MessageJson}}', ARGV[4], '{{RedisFields.MessageStatus}}', ARGV[12], '{{RedisFields.MessageUpdatedAt}}', ARGV[8], '{{RedisFields.MessageTag}}', ARGV[6])
         redis.call('ZADD', KEYS[4], seq, ARGV[5])
         if ARGV[6] ~= '' then
           redis.call('ZADD', KEYS[6], seq, ARGV[5])
           redis.call('PEXPIRE', KEYS[6], ARGV[11])
         end
-        redis.call('XADD', KEYS[7], '*', 'm', ARGV[5])
-        redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'm', ARGV[5], 's', 'Queued', 'e', '', 'at', ARGV[8], 't', ARGV[6])
-        redis.call('PUBLISH', 'am:dispatch', ARGV[10])
-        redis.call('PUBLISH', 'am:events', ARGV[10])
+        redis.call('XADD', KEYS[7], '*', '{{RedisFields.EntryMessageId}}', ARGV[5])
+        redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', '{{RedisFields.EntryMessageId}}', ARGV[5], '{{RedisFields.EventStatus}}', ARGV[12], '{{RedisFields.EventErrorCode}}', '', '{{RedisFields.EventOccurredAt}}', ARGV[8], '{{RedisFields.EventTag}}', ARGV[6])
+        redis.call('PUBLISH', ARGV[13], ARGV[10])
+        redis.call('PUBLISH', ARGV[14], ARGV[10])
         if owner ~= '' then
           redis.call('HSET', KEYS[2], 'state', 'done', 'payload', ARGV[4])
           redis.call('HDEL', KEYS[2], 'owner')
@@ -85,30 +89,51 @@ public static class RedisScripts
 
     /// <summary>
     /// A status change (Delivery.IMessageStatusStore). KEYS: message, event stream. ARGV: new
-    /// status, its rank, error code ('' none), occurred_at, event log length, organization id,
-    /// message id, retention ms. Moves only forward and never out of a terminal state (rank 3);
-    /// from sent (rank 2) on, the message expires after the retention. Returns the new event's id,
-    /// or false when the change was ignored.
+    /// status (stored name), error code ('' none), occurred_at, event log length, organization id,
+    /// message id, retention ms, whether the new status starts the retention ('1'/'0'), events
+    /// doorbell channel. Whether the move is allowed is looked up in a table generated from
+    /// Delivery.DeliveryLifecycle (see <see cref="AllowedMovesTable"/>), so the lifecycle has one
+    /// definition. Returns {event id, error code, tag} of the new event, or false when the change
+    /// was ignored (unknown message, or a move the lifecycle does not allow).
     /// </summary>
-    public const string TransitionStatus = """
-        local current = redis.call('HGET', KEYS[1], 's')
+    public static readonly string TransitionStatus = "local allowed = " + AllowedMovesTable() + "\n" + $$"""
+        local current = redis.call('HGET', KEYS[1], '{{RedisFields.MessageStatus}}')
         if not current then return false end
-        local ranks = {Queued = 0, Sending = 1, Sent = 2, Delivered = 3, Undelivered = 3, Failed = 3}
-        local from = ranks[current]
-        if from == nil or from == 3 or tonumber(ARGV[2]) <= from then return false end
-        redis.call('HSET', KEYS[1], 's', ARGV[1], 'u', ARGV[4])
-        if tonumber(ARGV[2]) >= 2 then redis.call('PEXPIRE', KEYS[1], ARGV[8]) end
-        local err = ARGV[3]
+        local moves = allowed[current]
+        if moves == nil or not moves[ARGV[1]] then return false end
+        redis.call('HSET', KEYS[1], '{{RedisFields.MessageStatus}}', ARGV[1], '{{RedisFields.MessageUpdatedAt}}', ARGV[3])
+        if ARGV[8] == '1' then redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
+        local err = ARGV[2]
         if err ~= '' then
-          redis.call('HSET', KEYS[1], 'e', err)
+          redis.call('HSET', KEYS[1], '{{RedisFields.MessageErrorCode}}', err)
         else
-          err = redis.call('HGET', KEYS[1], 'e') or ''
+          err = redis.call('HGET', KEYS[1], '{{RedisFields.MessageErrorCode}}') or ''
         end
-        local tag = redis.call('HGET', KEYS[1], 't') or ''
-        local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'm', ARGV[7], 's', ARGV[1], 'e', err, 'at', ARGV[4], 't', tag)
-        redis.call('PUBLISH', 'am:events', ARGV[6])
-        return id
+        local tag = redis.call('HGET', KEYS[1], '{{RedisFields.MessageTag}}') or ''
+        local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', '{{RedisFields.EntryMessageId}}', ARGV[6], '{{RedisFields.EventStatus}}', ARGV[1], '{{RedisFields.EventErrorCode}}', err, '{{RedisFields.EventOccurredAt}}', ARGV[3], '{{RedisFields.EventTag}}', tag)
+        redis.call('PUBLISH', ARGV[9], ARGV[5])
+        return {id, err, tag}
         """;
+
+    /// <summary>
+    /// The lifecycle's allowed moves as a Lua table literal: each status's stored name to the set of
+    /// stored names it may move to (empty for terminal statuses), from DeliveryLifecycle.CanMove.
+    /// </summary>
+    public static string AllowedMovesTable()
+    {
+        var rows = DeliveryLifecycle.Statuses.Select(from =>
+        {
+            var targets = DeliveryLifecycle.Statuses
+                .Where(to => DeliveryLifecycle.CanMove(from, to))
+                .Select(to => $"[{LuaString(StoredNames.DeliveryStatus.ToStored(to))}] = true");
+            return $"[{LuaString(StoredNames.DeliveryStatus.ToStored(from))}] = {{{string.Join(", ", targets)}}}";
+        });
+        return "{" + string.Join(", ", rows) + "}";
+    }
+
+    /// <summary>A Lua string literal; stored names are plain ASCII, anything else is refused.</summary>
+    private static string LuaString(string value) =>
+        value.All(char.IsAsciiLetterOrDigit) ? $"'{value}'" : throw new ArgumentException($"\"{value}\" is not a plain stored name", nameof(value));
 
     /// <summary>KEYS: dispatch stream. ARGV: group, entry id. Acknowledges and deletes a dispatched entry.</summary>
     public const string AcknowledgeDispatch = """

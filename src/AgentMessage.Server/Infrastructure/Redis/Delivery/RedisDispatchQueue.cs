@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Messaging;
+using AgentMessage.Core.Storage;
 using StackExchange.Redis;
 
 namespace AgentMessage.Server.Infrastructure.Redis.Delivery;
@@ -139,12 +140,12 @@ public sealed class RedisDispatchQueue : IDispatchQueue, IDisposable
     public void Dispose() => doorbell.Dispose();
 
     private static DispatchItem Item(string org, MessagePriority priority, StreamEntry entry) =>
-        new($"{priority}|{entry.Id}", org, (string)entry["m"]!, priority);
+        new($"{StoredNames.MessagePriority.ToStored(priority)}|{entry.Id}", org, (string)entry[RedisFields.EntryMessageId]!, priority);
 
     private static (MessagePriority Priority, string Id) Split(string entryId)
     {
         var bar = entryId.IndexOf('|', StringComparison.Ordinal);
-        return (Enum.Parse<MessagePriority>(entryId[..bar]), entryId[(bar + 1)..]);
+        return (StoredNames.MessagePriority.Parse(entryId[..bar]), entryId[(bar + 1)..]);
     }
 
     private async ValueTask<string[]> OrganizationsAsync()

@@ -1,11 +1,12 @@
 using AgentMessage.Core.Messaging;
+using AgentMessage.Core.Storage;
 using StackExchange.Redis;
 
 namespace AgentMessage.Server.Infrastructure.Redis.Messaging;
 
 /// <summary>
-/// Messages as hashes: the JSON as accepted ('m') and the fields a status change sets (status 's',
-/// updated_at 'u', error code 'e', and the tag 't' events carry), listed through a sorted set per
+/// Messages as hashes (field names in <see cref="RedisFields"/>): the JSON as accepted and the
+/// fields a status change sets (status, updated_at, error code, and the tag events carry), listed through a sorted set per
 /// organization (and one per tag) whose scores are the organization's send sequence. Page tokens
 /// carry the last sequence handed out.
 /// Retention: a message hash expires <see cref="MessagingOptions.Retention"/> after it is sent or
@@ -70,7 +71,7 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
     // before answering (possibly short, with a token to continue), so no request scans without end.
     private const int MaxScannedPerPage = 1000;
 
-    private static readonly RedisValue[] Fields = ["m", "s", "u", "e"];
+    private static readonly RedisValue[] Fields = [RedisFields.MessageJson, RedisFields.MessageStatus, RedisFields.MessageUpdatedAt, RedisFields.MessageErrorCode];
 
     public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -154,7 +155,7 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
         var message = MessageJson.Deserialize(fields[0]!);
         return message with
         {
-            Status = Enum.Parse<DeliveryStatus>(fields[1]!),
+            Status = StoredNames.DeliveryStatus.Parse(fields[1]!),
             UpdatedAt = DateTimeOffset.Parse(fields[2]!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind),
             ErrorCode = fields[3].IsNullOrEmpty ? null : (string?)fields[3],
         };

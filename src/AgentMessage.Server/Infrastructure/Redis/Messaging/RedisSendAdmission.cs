@@ -3,6 +3,7 @@ using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Idempotency;
 using AgentMessage.Core.Messaging;
 using AgentMessage.Core.RateLimiting;
+using AgentMessage.Core.Storage;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -51,6 +52,9 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
             delivery.Value.EventLogLength,
             org,
             (long)RedisMessageStore.TagIndexLifetime(messaging.Value).TotalMilliseconds,
+            message is null ? string.Empty : StoredNames.DeliveryStatus.ToStored(message.Status),
+            RedisKeys.DispatchChannelName,
+            RedisKeys.EventsChannelName,
         ];
         var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.AdmitSend, keys, args)))!;
         if ((int)reply[0] == -1)

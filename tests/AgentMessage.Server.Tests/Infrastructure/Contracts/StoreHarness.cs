@@ -1,0 +1,69 @@
+using AgentMessage.Core.Delivery;
+using AgentMessage.Core.Messaging;
+using AgentMessage.Core.RateLimiting;
+using AgentMessage.Server.Hosting;
+using AgentMessage.Server.Infrastructure.Redis;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AgentMessage.Server.Tests.Infrastructure.Contracts;
+
+/// <summary>
+/// The stores of one backend (in-memory, or Redis on a given server), built from the same
+/// registrations the server uses, on a <see cref="FakeTimeProvider"/>. The contract suites run
+/// against it so both backends answer the same port calls the same way.
+/// </summary>
+public sealed class StoreHarness : IAsyncDisposable
+{
+    private readonly ServiceProvider services;
+
+    private StoreHarness(ServiceProvider services, FakeTimeProvider time, bool isRedis)
+    {
+        this.services = services;
+        Time = time;
+        IsRedis = isRedis;
+    }
+
+    /// <summary>The clock of the stores. Redis scripts keep their own (server) time for buckets and paces.</summary>
+    public FakeTimeProvider Time { get; }
+
+    public bool IsRedis { get; }
+
+    public static StoreHarness InMemory(IDictionary<string, string?>? settings = null) =>
+        Build(settings, services => services.AddInMemoryState(), isRedis: false);
+
+    /// <summary>Redis state on <paramref name="redisConfiguration"/> ("host:port"); the caller owns the server.</summary>
+    public static StoreHarness Redis(string redisConfiguration, IDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>(), StringComparer.Ordinal)
+        {
+            [$"{RedisOptions.Section}:Configuration"] = redisConfiguration,
+        };
+        return Build(all, services => services.AddRedisState(), isRedis: true);
+    }
+
+    public T Get<T>()
+        where T : notnull => services.GetRequiredService<T>();
+
+    /// <summary>A policy no test refills noticeably: one token a day after the burst.</summary>
+    public static RateLimitPolicy Generous { get; } = new(1000, 1.0 / 86_400);
+
+    public ValueTask DisposeAsync() => services.DisposeAsync();
+
+    private static StoreHarness Build(IDictionary<string, string?>? settings, Action<IServiceCollection> addState, bool isRedis)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging();
+        services.AddSingleton<TimeProvider>(time);
+        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section);
+        services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section);
+        services.AddSingleton<StatusEventHub>();
+        services.AddSingleton<PaceTable>();
+        addState(services);
+        return new StoreHarness(services.BuildServiceProvider(), time, isRedis);
+    }
+}
