@@ -2,24 +2,62 @@ using AgentMessage.Core.Messaging;
 
 namespace AgentMessage.Core.Delivery;
 
-/// <summary>A message waiting to be handed to the carrier. <see cref="EntryId"/> names the queue entry to acknowledge.</summary>
-public sealed record DispatchItem(string EntryId, string OrganizationId, string MessageId, MessagePriority Priority);
-
 /// <summary>
-/// The durable queue between an accepted send and the carrier. Entries are written in the same
-/// atomic step that stores the message (ISendAdmission), so nothing answered 202 can miss the
-/// queue; an entry taken but never acknowledged (its instance died) is reclaimed by another.
+/// The durable schedule between an accepted send and the carrier (docs/API.md section 9). A message
+/// joins it in the same atomic step that stores it (<see cref="ISendAdmission"/>), due at once or
+/// at its <c>send_at</c>, so nothing answered 202 can miss it. Each organization has its own
+/// schedule, high priority before default; a dispatcher takes turns between organizations, so one
+/// organization's backlog never delays another's messages.
 /// </summary>
+/// <remarks>
+/// A take honours each sender number's pace across every instance without waiting: a due message
+/// whose number has no free slot yet is given the number's next slot as its new due time and left
+/// in the schedule, and the take goes on to the next message. A taken message is leased to the
+/// taker; a lease that runs out (its instance died, or lost the carrier's answer) puts the message
+/// back in the schedule, and the carrier recognises the resubmission by its
+/// <see cref="CarrierReference"/>.
+/// </remarks>
 public interface IDispatchQueue
 {
-    /// <summary>Up to <paramref name="max"/> entries, high priority first; empty when there is no work.</summary>
-    ValueTask<IReadOnlyList<DispatchItem>> TakeAsync(int max, CancellationToken cancellationToken);
+    /// <summary>The organizations that may have messages to dispatch.</summary>
+    ValueTask<IReadOnlyList<string>> OrganizationsAsync(CancellationToken cancellationToken);
 
-    ValueTask AcknowledgeAsync(DispatchItem item, CancellationToken cancellationToken);
+    /// <summary>
+    /// Up to <paramref name="max"/> of the organization's due messages whose sender has a free slot,
+    /// high priority first, each moved to <c>sending</c> (or left there, when reclaimed) and leased to
+    /// the caller for <paramref name="lease"/>. Due messages past their validity fail with
+    /// <c>expired_in_queue</c> instead; canceled or already-submitted ones just leave the schedule.
+    /// </summary>
+    ValueTask<DispatchBatch> TakeAsync(string organizationId, int max, TimeSpan lease, CancellationToken cancellationToken);
 
-    /// <summary>Entries other consumers took and held longer than <paramref name="idle"/>, now this consumer's.</summary>
-    ValueTask<IReadOnlyList<DispatchItem>> ReclaimAsync(TimeSpan idle, int max, CancellationToken cancellationToken);
+    /// <summary>Records the carrier's answers (sent, or failed with its error code) and ends their leases.</summary>
+    ValueTask CompleteAsync(string organizationId, IReadOnlyList<DispatchOutcome> outcomes, CancellationToken cancellationToken);
 
-    /// <summary>Completes when there may be new work, or after <paramref name="timeout"/>.</summary>
+    /// <summary>Puts every message (of any organization) whose lease has run out back in the
+    /// schedule, due now; returns how many.</summary>
+    ValueTask<int> ReclaimAsync(CancellationToken cancellationToken);
+
+    /// <summary>Takes a scheduled or queued message out of the schedule and moves it to
+    /// <c>canceled</c>; any other message is left as it is.</summary>
+    ValueTask<CancelOutcome> CancelAsync(string organizationId, string messageId, CancellationToken cancellationToken);
+
+    /// <summary>Completes when new work may have arrived, or after <paramref name="timeout"/>.</summary>
     Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken);
 }
+
+/// <summary>What one take handed over.</summary>
+/// <param name="Messages">The taken messages, in <c>sending</c>, to submit.</param>
+/// <param name="Expired">How many due messages failed with <c>expired_in_queue</c> instead.</param>
+/// <param name="NextDueAt">When the organization's next message falls due (pace slot or
+/// <c>send_at</c>), if any is left; the dispatcher need not look before then.</param>
+public sealed record DispatchBatch(IReadOnlyList<Message> Messages, int Expired, DateTimeOffset? NextDueAt)
+{
+    public static DispatchBatch Empty { get; } = new([], 0, null);
+}
+
+/// <summary>The carrier's answer to one submission: <c>sent</c>, or <c>failed</c> with its error code.</summary>
+public readonly record struct DispatchOutcome(string MessageId, DeliveryStatus Status, string? ErrorCode);
+
+/// <summary>The result of a cancel: whether it canceled, and the message's status after it (null:
+/// no such message).</summary>
+public readonly record struct CancelOutcome(bool Canceled, DeliveryStatus? Status);

@@ -1,5 +1,4 @@
 using AgentMessage.Core.Compliance;
-using AgentMessage.Core.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace AgentMessage.Core.Delivery;
@@ -11,11 +10,13 @@ namespace AgentMessage.Core.Delivery;
 /// </summary>
 public sealed class PaceTable(IOptions<DeliveryOptions> options, INumberRegistry numbers)
 {
-    public async ValueTask<RateLimitPolicy> ForAsync(string organizationId, string number, CancellationToken cancellationToken)
+    /// <summary>The time between two messages from <paramref name="number"/>: one over its pace.</summary>
+    public async ValueTask<TimeSpan> IntervalAsync(string organizationId, string number, CancellationToken cancellationToken)
     {
         var owned = await numbers.GetAsync(organizationId, number, cancellationToken);
-        return new(1, owned?.PacePerSecond is > 0 and var stored ? stored
-            : options.Value.NumberPace.TryGetValue(number, out var pace) && pace > 0 ? pace
-            : options.Value.DefaultPacePerSecond);
+        var pace = owned?.PacePerSecond is > 0 and var stored ? stored
+            : options.Value.NumberPace.TryGetValue(number, out var configured) && configured > 0 ? configured
+            : options.Value.DefaultPacePerSecond;
+        return TimeSpan.FromTicks((long)Math.Ceiling(TimeSpan.TicksPerSecond / pace));
     }
 }

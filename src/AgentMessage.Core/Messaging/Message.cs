@@ -2,7 +2,9 @@ namespace AgentMessage.Core.Messaging;
 
 /// <summary>A message as stored: immutable, replaced whole when its status changes.
 /// <see cref="Media"/> is what the customer sent; <see cref="CarrierMediaUrls"/> is where the carrier
-/// fetches each item (presigned, valid for days), never shown to the customer.</summary>
+/// fetches each item (presigned, valid for days), never shown to the customer. <see cref="SendAt"/>
+/// is when a scheduled message falls due; <see cref="ValidUntil"/> is when a message that has not
+/// been handed to the carrier by then fails with <c>expired_in_queue</c> instead (none: never).</summary>
 public sealed record Message(
     string Id,
     string OrganizationId,
@@ -19,4 +21,6 @@ public sealed record Message(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     string? ErrorCode = null,
-    IReadOnlyList<string>? CarrierMediaUrls = null);
+    IReadOnlyList<string>? CarrierMediaUrls = null,
+    DateTimeOffset? SendAt = null,
+    DateTimeOffset? ValidUntil = null);

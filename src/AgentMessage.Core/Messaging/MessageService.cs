@@ -1,5 +1,6 @@
 using AgentMessage.Core.Access;
 using AgentMessage.Core.Compliance;
+using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Idempotency;
 using AgentMessage.Core.Media;
 using AgentMessage.Core.Organizations;
@@ -32,6 +33,7 @@ public sealed class MessageService(
     IOptions<RateLimitOptions> rateLimits,
     IOptions<MessagingOptions> messaging,
     MediaService media,
+    PaceTable paces,
     TimeProvider time)
 {
     public const int DefaultPageSize = 50;
@@ -68,7 +70,8 @@ public sealed class MessageService(
             var (refusal, resolved) = await CheckBusinessRulesAsync(organization.Id, command, cancellationToken);
             var message = refusal is null ? NewMessage(organization.Id, command, resolved!) : null;
             var policy = organization.LimitFor(RateLimitedOperation.Send) ?? rateLimits.Value.For(RateLimitedOperation.Send);
-            var outcome = await admission.AdmitAsync(new AdmissionRequest(organization.Id, policy, message, claim), cancellationToken);
+            var pace = message is null ? default : await paces.IntervalAsync(organization.Id, message.From, cancellationToken);
+            var outcome = await admission.AdmitAsync(new AdmissionRequest(organization.Id, policy, message, claim, pace), cancellationToken);
             settled = true;
             if (outcome.LeaseLost)
             {
@@ -171,14 +174,16 @@ public sealed class MessageService(
             Text: command.Text,
             Channel: command.Media.Count > 0 ? MessageChannel.Mms : MessageChannel.Sms,
             Priority: command.Priority ?? MessagePriority.Default,
-            Status: DeliveryStatus.Queued,
+            Status: DeliveryLifecycle.Initial(command.SendAt is not null),
             Tag: command.Tag,
             Media: command.Media,
             Encoding: segments.Encoding,
             Segments: segments.Segments,
             CreatedAt: createdAt,
             UpdatedAt: createdAt,
-            CarrierMediaUrls: resolved.CarrierUrls);
+            CarrierMediaUrls: resolved.CarrierUrls,
+            SendAt: command.SendAt,
+            ValidUntil: (command.SendAt ?? createdAt) + TimeSpan.FromSeconds(command.ValidityPeriodSeconds ?? SendRules.DefaultValidityPeriodSeconds));
     }
 
     /// <summary>Two requests are the same request when every field means the same; an absent

@@ -1,10 +1,13 @@
 namespace AgentMessage.Core.Messaging;
 
-/// <summary>What a caller asked to send, before any rule is checked.</summary>
+/// <summary>What a caller asked to send, before any rule is checked. <see cref="SendAt"/> and
+/// <see cref="ValidityPeriodSeconds"/> are absent unless the caller gave them.</summary>
 public sealed record SendMessageCommand(
     string From,
     string To,
     string Text,
     IReadOnlyList<string> Media,
     MessagePriority? Priority,
-    string? Tag);
+    string? Tag,
+    DateTimeOffset? SendAt = null,
+    int? ValidityPeriodSeconds = null);

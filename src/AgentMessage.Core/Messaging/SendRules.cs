@@ -10,6 +10,10 @@ public static class SendRules
     public const int MaxTagLength = 64;
     public const int MaxUrlLength = 2048;
 
+    /// <summary>How long a message may wait to be handed to the carrier, unless the send says
+    /// otherwise (<c>validity_period_seconds</c>): the most it may say.</summary>
+    public const int DefaultValidityPeriodSeconds = 14_400;
+
     private static readonly SearchValues<char> TagCharacters =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
 

@@ -18,7 +18,9 @@ public static class StoredNames
         (Messaging.DeliveryStatus.Sent, "Sent"),
         (Messaging.DeliveryStatus.Delivered, "Delivered"),
         (Messaging.DeliveryStatus.Undelivered, "Undelivered"),
-        (Messaging.DeliveryStatus.Failed, "Failed"));
+        (Messaging.DeliveryStatus.Failed, "Failed"),
+        (Messaging.DeliveryStatus.Scheduled, "Scheduled"),
+        (Messaging.DeliveryStatus.Canceled, "Canceled"));
 
     public static StoredNameMap<MessagePriority> MessagePriority { get; } = new(
         (Messaging.MessagePriority.Default, "Default"),

@@ -7,17 +7,17 @@ namespace AgentMessage.Server.Hosting;
 
 /// <summary>
 /// The delivery pipeline on top of whichever state is registered (in-memory or Redis: the
-/// <see cref="IDispatchQueue"/>, <see cref="IMessageStatusStore"/> and <see cref="ISendPacer"/>
-/// come from there): its options, the receipt port every carrier link reports through
-/// (<see cref="ICarrierReceiptSink"/>), the carrier gateway (the built-in simulator), and the
-/// dispatch workers. The HTTP receipt endpoint is mapped by <see cref="CarrierReceiptEndpoint.MapCarrierReceipts"/>.
+/// <see cref="IDispatchQueue"/> and <see cref="IMessageStatusStore"/> come from there): its
+/// options, the receipt port every carrier link reports through (<see cref="ICarrierReceiptSink"/>),
+/// the carrier gateway (the built-in simulator), and the <see cref="Dispatcher"/>. The HTTP receipt endpoint is mapped by <see cref="CarrierReceiptEndpoint.MapCarrierReceipts"/>.
 /// </summary>
 public static class DeliveryRegistration
 {
     public static IServiceCollection AddDeliveryPipeline(this IServiceCollection services)
     {
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section)
-            .Validate(o => o.Workers is >= 0 and <= 256, $"{DeliveryOptions.Section}:Workers must be 0 (no dispatch on this instance) to 256")
+            .Validate(o => o.Workers is null or >= 0, $"{DeliveryOptions.Section}:Workers must not be negative (0 turns dispatch off; prefer {DeliveryOptions.Section}:Dispatch = false)")
+            .Validate(o => o.MaxInFlight is >= 1 and <= 100_000, $"{DeliveryOptions.Section}:MaxInFlight must be 1 to 100000")
             .Validate(o => o.DefaultPacePerSecond > 0, $"{DeliveryOptions.Section}:DefaultPacePerSecond must be positive")
             .Validate(o => o.NumberPace.Values.All(p => p > 0), $"{DeliveryOptions.Section}:NumberPace values must be positive")
             .Validate(o => o.ReclaimAfter > TimeSpan.Zero, $"{DeliveryOptions.Section}:ReclaimAfter must be positive")
@@ -41,7 +41,8 @@ public static class DeliveryRegistration
         services.AddHttpClient(CarrierSimulator.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers();
         services.AddSingleton<CarrierSimulator>();
         services.AddSingleton<ICarrierGateway>(sp => sp.GetRequiredService<CarrierSimulator>());
-        services.AddHostedService<DispatchWorker>();
+        services.AddSingleton<Dispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         return services;
     }
 }

@@ -101,7 +101,6 @@ public static class ServiceRegistration
         services.AddSingleton<InMemoryStatusStore>();
         services.AddSingleton<IMessageStatusStore>(sp => sp.GetRequiredService<InMemoryStatusStore>());
         services.AddSingleton<IStatusEventLog>(sp => sp.GetRequiredService<InMemoryStatusStore>());
-        services.AddSingleton<ISendPacer, InMemorySendPacer>();
         services.AddSingleton<IMediaCatalog, InMemoryMediaCatalog>();
         return services;
     }

@@ -36,4 +36,16 @@ public static class RedisFields
 
     /// <summary>Event stream entry: the message's tag ('' for none).</summary>
     public const string EventTag = "t";
+
+    /// <summary>Message hash: the sender number, for its dispatch lane and pace.</summary>
+    public const string MessageFrom = "f";
+
+    /// <summary>Message hash: the priority (stored name), for its dispatch lane.</summary>
+    public const string MessagePriority = "p";
+
+    /// <summary>Message hash: when it fails with expired_in_queue if not yet submitted (unix ms; absent: never).</summary>
+    public const string MessageValidUntil = "x";
+
+    /// <summary>Message hash: its sender's pace interval when it was accepted (ms).</summary>
+    public const string MessagePaceInterval = "pi";
 }

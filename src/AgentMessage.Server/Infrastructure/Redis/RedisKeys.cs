@@ -37,7 +37,7 @@ public static class RedisKeys
 
     public static RedisKey Lookups(string org) => $"{Org(org)}:lookups";
 
-    public static RedisKey Message(string org, string id) => $"{Org(org)}:msg:{id}";
+    public static RedisKey Message(string org, string id) => $"{Org(org)}:{MessageInfix}{id}";
 
     public static RedisKey MessageIndex(string org) => $"{Org(org)}:msgs";
 
@@ -45,13 +45,40 @@ public static class RedisKeys
 
     public static RedisKey MessageSequence(string org) => $"{Org(org)}:seq";
 
-    public static RedisKey Dispatch(string org, MessagePriority priority) => $"{Org(org)}:dispatch:{StoredNames.MessagePriority.ToStored(priority)}";
+    /// <summary>The prefix of every key of the organization, for the keys a dispatch script derives
+    /// from what it reads (a message's hash, a sender number's lane): all in the organization's slot.</summary>
+    public static string OrgPrefix(string org) => $"{Org(org)}:";
+
+    /// <summary>The stream an organization's messages of one priority were queued on before the
+    /// dispatch schedule; read once at start-up to move what is left of it onto the schedule.</summary>
+    public static RedisKey LegacyDispatchStream(string org, MessagePriority priority) => $"{Org(org)}:dispatch:{StoredNames.MessagePriority.ToStored(priority)}";
+
+    /// <summary>Sorted set: the messages with a future send_at, scored by it (unix ms).</summary>
+    public static RedisKey DispatchScheduled(string org) => $"{Org(org)}:dispatch:scheduled";
+
+    /// <summary>Sorted set: the sender numbers with messages of the priority waiting in their lane,
+    /// scored by when the number may send next (unix ms).</summary>
+    public static RedisKey DispatchReady(string org, MessagePriority priority) => $"{Org(org)}:dispatch:ready:{StoredNames.MessagePriority.ToStored(priority)}";
+
+    /// <summary>List: a sender number's due messages of one priority, oldest first. Scripts derive it
+    /// as <see cref="OrgPrefix"/> + <see cref="DispatchLaneInfix"/> + number + ':' + priority.</summary>
+    public static RedisKey DispatchLane(string org, string number, MessagePriority priority) =>
+        $"{Org(org)}:{DispatchLaneInfix}{number}:{StoredNames.MessagePriority.ToStored(priority)}";
+
+    public const string DispatchLaneInfix = "dispatch:lane:";
+
+    /// <summary>Hash: sender number to its next pace slot (unix ms).</summary>
+    public static RedisKey DispatchSlots(string org) => $"{Org(org)}:dispatch:slots";
+
+    /// <summary>Sorted set: taken messages, scored by when their lease runs out (unix ms).</summary>
+    public static RedisKey DispatchLeases(string org) => $"{Org(org)}:dispatch:leases";
+
+    /// <summary>Scripts derive a message's hash as <see cref="OrgPrefix"/> + this + id.</summary>
+    public const string MessageInfix = "msg:";
 
     public static RedisKey Events(string org) => $"{Org(org)}:events";
 
-    public static RedisKey Pace(string org, string number) => $"{Org(org)}:pace:{number}";
-
-    /// <summary>The organizations that have dispatch streams (workers read theirs).</summary>
+    /// <summary>The organizations that have ever queued a message (dispatchers look at theirs).</summary>
     public static RedisKey DispatchOrganizations => "am:dispatch:orgs";
 
     /// <summary>Doorbells: the organization id is published when it has new work or new events.

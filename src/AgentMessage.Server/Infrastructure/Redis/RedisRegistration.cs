@@ -64,7 +64,6 @@ public static class RedisRegistration
         services.AddSingleton<IMessageStatusStore>(sp => sp.GetRequiredService<RedisStatusStore>());
         services.AddSingleton<IStatusEventLog>(sp => sp.GetRequiredService<RedisStatusStore>());
         services.AddSingleton<IDispatchQueue, RedisDispatchQueue>();
-        services.AddSingleton<ISendPacer, RedisSendPacer>();
         services.AddHostedService<RedisEventReader>();
 
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthTags.Ready]);

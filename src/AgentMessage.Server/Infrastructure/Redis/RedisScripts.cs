@@ -48,11 +48,14 @@ public static class RedisScripts
 
     /// <summary>
     /// A send's last step (Messaging.ISendAdmission). KEYS: bucket, idempotency key, message,
-    /// message index, sequence, tag index, dispatch stream, event stream. ARGV: burst, rate, claim
-    /// owner ('' without a key), message JSON ('' when a business rule refused it), message id, tag
-    /// ('' without one), retention of a committed idempotency key in ms, created_at, event log
-    /// length, organization id, lifetime of the tag index in ms (renewed by each send with the tag),
-    /// the message's stored status, the dispatch doorbell channel, the events doorbell channel.
+    /// message index, sequence, tag index, dispatch lane (or the scheduled set, for a message with
+    /// a send_at), event stream, ready set of the lane's priority. ARGV: burst, rate, claim owner
+    /// ('' without a key), message JSON ('' when a business rule refused it), message id, tag ('' without
+    /// one), retention of a committed idempotency key in ms, created_at, event log length,
+    /// organization id, lifetime of the tag index in ms (renewed by each send with the tag), the
+    /// message's stored status, the dispatch doorbell channel, the events doorbell channel, send_at
+    /// (unix ms, '' to be due now), now (unix ms), sender number, priority (stored name), valid until
+    /// (unix ms, '' never), the sender's pace interval (ms).
     /// Returns {-1} when the claim's lease was lost (nothing done), else {allowed, tokens, stored (0/1)}.
     /// The message is a hash (<see cref="RedisFields"/>): its JSON as accepted and the fields that
     /// change (status, updated_at, error code), so a status change never rewrites the JSON.
@@ -69,13 +72,20 @@ public static class RedisScripts
           return {taken[1], taken[2], 0}
         end
         local seq = redis.call('INCR', KEYS[5])
-        redis.call('HSET', KEYS[3], '{{RedisFields.MessageJson}}', ARGV[4], '{{RedisFields.MessageStatus}}', ARGV[12], '{{RedisFields.MessageUpdatedAt}}', ARGV[8], '{{RedisFields.MessageTag}}', ARGV[6])
+        redis.call('HSET', KEYS[3], '{{RedisFields.MessageJson}}', ARGV[4], '{{RedisFields.MessageStatus}}', ARGV[12], '{{RedisFields.MessageUpdatedAt}}', ARGV[8], '{{RedisFields.MessageTag}}', ARGV[6],
+          '{{RedisFields.MessageFrom}}', ARGV[17], '{{RedisFields.MessagePriority}}', ARGV[18], '{{RedisFields.MessagePaceInterval}}', ARGV[20])
+        if ARGV[19] ~= '' then redis.call('HSET', KEYS[3], '{{RedisFields.MessageValidUntil}}', ARGV[19]) end
         redis.call('ZADD', KEYS[4], seq, ARGV[5])
         if ARGV[6] ~= '' then
           redis.call('ZADD', KEYS[6], seq, ARGV[5])
           redis.call('PEXPIRE', KEYS[6], ARGV[11])
         end
-        redis.call('XADD', KEYS[7], '*', '{{RedisFields.EntryMessageId}}', ARGV[5])
+        if ARGV[15] ~= '' then
+          redis.call('ZADD', KEYS[7], ARGV[15], ARGV[5])
+        else
+          redis.call('RPUSH', KEYS[7], ARGV[5])
+          redis.call('ZADD', KEYS[9], 'NX', ARGV[16], ARGV[17])
+        end
         redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', '{{RedisFields.EntryMessageId}}', ARGV[5], '{{RedisFields.EventStatus}}', ARGV[12], '{{RedisFields.EventErrorCode}}', '', '{{RedisFields.EventOccurredAt}}', ARGV[8], '{{RedisFields.EventTag}}', ARGV[6])
         redis.call('PUBLISH', ARGV[13], ARGV[10])
         redis.call('PUBLISH', ARGV[14], ARGV[10])
@@ -134,12 +144,6 @@ public static class RedisScripts
     /// <summary>A Lua string literal; stored names are plain ASCII, anything else is refused.</summary>
     private static string LuaString(string value) =>
         value.All(char.IsAsciiLetterOrDigit) ? $"'{value}'" : throw new ArgumentException($"\"{value}\" is not a plain stored name", nameof(value));
-
-    /// <summary>KEYS: dispatch stream. ARGV: group, entry id. Acknowledges and deletes a dispatched entry.</summary>
-    public const string AcknowledgeDispatch = """
-        redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-        return redis.call('XDEL', KEYS[1], ARGV[2])
-        """;
 
     /// <summary>
     /// KEYS: idempotency key. ARGV: fingerprint, owner, lease ms.

@@ -323,8 +323,8 @@ public sealed class AdminApiTests(AdminServer fixture) : IClassFixture<AdminServ
         var options = Options.Create(new DeliveryOptions { DefaultPacePerSecond = 10, NumberPace = { ["+15550000011"] = 4, ["+15550000010"] = 7 } });
         var table = new PaceTable(options, numbers);
 
-        Assert.Equal(2.5, (await table.ForAsync("org_a", "+15550000010", Ct)).PerSecond);
-        Assert.Equal(4, (await table.ForAsync("org_a", "+15550000011", Ct)).PerSecond);
-        Assert.Equal(10, (await table.ForAsync("org_a", "+15550000012", Ct)).PerSecond);
+        Assert.Equal(TimeSpan.FromSeconds(1 / 2.5), await table.IntervalAsync("org_a", "+15550000010", Ct));
+        Assert.Equal(TimeSpan.FromSeconds(1 / 4.0), await table.IntervalAsync("org_a", "+15550000011", Ct));
+        Assert.Equal(TimeSpan.FromSeconds(1 / 10.0), await table.IntervalAsync("org_a", "+15550000012", Ct));
     }
 }

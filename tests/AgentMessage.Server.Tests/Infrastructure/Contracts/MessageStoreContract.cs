@@ -28,11 +28,12 @@ public abstract class MessageStoreContract
         Assert.False(admission.LeaseLost);
         var stored = await stores.Get<IMessageStore>().GetAsync(message.OrganizationId, message.Id, Ct);
         Assert.Equal(MessageJson.Serialize(message), MessageJson.Serialize(stored!));
-        var queued = await stores.Get<IDispatchQueue>().TakeAsync(10, Ct);
-        var item = Assert.Single(queued);
-        Assert.Equal((message.OrganizationId, message.Id, MessagePriority.High), (item.OrganizationId, item.MessageId, item.Priority));
-        var logged = Assert.Single(await stores.Get<IStatusEventLog>().ReadAsync(message.OrganizationId, null, 10, Ct));
-        Assert.Equal((message.Id, DeliveryStatus.Queued, "welcome"), (logged.MessageId, logged.Status, logged.Tag));
+        var queued = await stores.Get<IDispatchQueue>().TakeAsync(message.OrganizationId, 10, TimeSpan.FromSeconds(30), Ct);
+        var item = Assert.Single(queued.Messages);
+        Assert.Equal((message.OrganizationId, message.Id, MessagePriority.High), (item.OrganizationId, item.Id, item.Priority));
+        var logged = await stores.Get<IStatusEventLog>().ReadAsync(message.OrganizationId, null, 10, Ct);
+        Assert.Equal((message.Id, DeliveryStatus.Queued, "welcome"), (logged[0].MessageId, logged[0].Status, logged[0].Tag));
+        Assert.Equal((message.Id, DeliveryStatus.Sending, "welcome"), (logged[1].MessageId, logged[1].Status, logged[1].Tag));
     }
 
     [Fact]
@@ -51,8 +52,8 @@ public abstract class MessageStoreContract
         Assert.Equal(0, refused.RateLimit.Remaining);
         Assert.True(refused.RateLimit.RetryAfter > TimeSpan.Zero);
         Assert.Null(await stores.Get<IMessageStore>().GetAsync(org, second.Id, Ct));
-        Assert.Equal([first.Id], (await stores.Get<IDispatchQueue>().TakeAsync(10, Ct)).Select(i => i.MessageId));
-        Assert.Single(await stores.Get<IStatusEventLog>().ReadAsync(org, null, 10, Ct));
+        Assert.Equal([first.Id], (await stores.Get<IDispatchQueue>().TakeAsync(org, 10, TimeSpan.FromSeconds(30), Ct)).Messages.Select(m => m.Id));
+        Assert.Equal(2, (await stores.Get<IStatusEventLog>().ReadAsync(org, null, 10, Ct)).Count);
     }
 
     [Fact]

@@ -125,8 +125,8 @@ public sealed class AdminRedisTests(RedisFixture redis) : IClassFixture<RedisFix
         var numbers = await b.Admin().ListNumbersAsync(new ListNumbersRequest { OrganizationId = org }, Operator.Bearer, cancellationToken: Ct);
         Assert.Equal(0.5, Assert.Single(numbers.Numbers).SendPacePerSecond);
         instances.Clock.Advance(BeyondTtl);
-        var pace = await b.Services.GetRequiredService<AgentMessage.Core.Delivery.PaceTable>().ForAsync(org, "+15557774444", Ct);
-        Assert.Equal(0.5, pace.PerSecond);
+        var interval = await b.Services.GetRequiredService<AgentMessage.Core.Delivery.PaceTable>().IntervalAsync(org, "+15557774444", Ct);
+        Assert.Equal(TimeSpan.FromSeconds(2), interval);
 
         await a.Admin().RemoveNumberAsync(new RemoveNumberRequest { OrganizationId = org, Number = "+15557774444" }, Operator.Bearer, cancellationToken: Ct);
         instances.Clock.Advance(BeyondTtl);

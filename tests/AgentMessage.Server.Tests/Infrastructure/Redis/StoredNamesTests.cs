@@ -17,7 +17,7 @@ public sealed class StoredNamesTests
     [Fact]
     public void The_stored_names_are_the_ones_already_in_storage()
     {
-        Assert.Equal(["Queued", "Sending", "Sent", "Delivered", "Undelivered", "Failed"], Names(StoredNames.DeliveryStatus));
+        Assert.Equal(["Queued", "Sending", "Sent", "Delivered", "Undelivered", "Failed", "Scheduled", "Canceled"], Names(StoredNames.DeliveryStatus));
         Assert.Equal(["Default", "High"], Names(StoredNames.MessagePriority));
         Assert.Equal(["Sms", "Mms"], Names(StoredNames.MessageChannel));
         Assert.Equal(["Gsm7", "Ucs2"], Names(StoredNames.TextEncoding));
@@ -64,7 +64,8 @@ public sealed class StoredNamesTests
     [Fact]
     public void Redis_keys_carry_the_stored_names()
     {
-        Assert.Equal("am:{o:o1}:dispatch:High", RedisKeys.Dispatch("o1", MessagePriority.High).ToString());
+        Assert.Equal("am:{o:o1}:dispatch:ready:High", RedisKeys.DispatchReady("o1", MessagePriority.High).ToString());
+        Assert.Equal("am:{o:o1}:dispatch:lane:+15550000001:Default", RedisKeys.DispatchLane("o1", "+15550000001", MessagePriority.Default).ToString());
         Assert.Equal("am:{o:o1}:rl:MediaUpload", RedisKeys.Bucket("o1", RateLimitedOperation.MediaUpload).ToString());
         Assert.StartsWith("am:{o:o1}:idem:CreateMediaUpload:", RedisKeys.Idempotency(new IdempotencyScope("o1", IdempotentOperation.CreateMediaUpload, "k")).ToString(), StringComparison.Ordinal);
     }
@@ -86,10 +87,11 @@ public sealed class StoredNamesTests
         var table = RedisScripts.AllowedMovesTable();
 
         Assert.Equal(
-            "{['Queued'] = {['Sending'] = true, ['Sent'] = true, ['Delivered'] = true, ['Undelivered'] = true, ['Failed'] = true}, "
+            "{['Scheduled'] = {['Queued'] = true, ['Sending'] = true, ['Sent'] = true, ['Delivered'] = true, ['Undelivered'] = true, ['Failed'] = true, ['Canceled'] = true}, "
+            + "['Queued'] = {['Sending'] = true, ['Sent'] = true, ['Delivered'] = true, ['Undelivered'] = true, ['Failed'] = true, ['Canceled'] = true}, "
             + "['Sending'] = {['Sent'] = true, ['Delivered'] = true, ['Undelivered'] = true, ['Failed'] = true}, "
             + "['Sent'] = {['Delivered'] = true, ['Undelivered'] = true, ['Failed'] = true}, "
-            + "['Delivered'] = {}, ['Undelivered'] = {}, ['Failed'] = {}}",
+            + "['Delivered'] = {}, ['Undelivered'] = {}, ['Failed'] = {}, ['Canceled'] = {}}",
             table);
         Assert.StartsWith("local allowed = " + table, RedisScripts.TransitionStatus, StringComparison.Ordinal);
         Assert.DoesNotContain("'Queued'", RedisScripts.AdmitSend, StringComparison.Ordinal);

@@ -17,17 +17,21 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
     private long lastMs;
     private long lastSeq;
 
-    /// <summary>The "queued" event of a newly accepted message (the admission step calls it).</summary>
+    /// <summary>The first event of a newly accepted message, "queued" or "scheduled" (the admission step calls it).</summary>
     public void RecordAccepted(Message message)
     {
         lock (logs)
         {
-            var accepted = new StatusEvent(NextId(message.CreatedAt), message.OrganizationId, message.Id, DeliveryStatus.Queued, null, message.CreatedAt, message.Tag);
+            var accepted = new StatusEvent(NextId(message.CreatedAt), message.OrganizationId, message.Id, message.Status, null, message.CreatedAt, message.Tag);
             Append(accepted);
         }
     }
 
-    public ValueTask<StatusEvent?> TransitionAsync(string organizationId, string messageId, DeliveryStatus status, string? errorCode, CancellationToken cancellationToken)
+    public ValueTask<StatusEvent?> TransitionAsync(string organizationId, string messageId, DeliveryStatus status, string? errorCode, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Transition(organizationId, messageId, status, errorCode));
+
+    /// <summary><see cref="TransitionAsync"/>, for callers in this process that hold their own lock.</summary>
+    public StatusEvent? Transition(string organizationId, string messageId, DeliveryStatus status, string? errorCode)
     {
         StatusEvent? appended = null;
         lock (logs)
@@ -42,7 +46,7 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
             }
         }
 
-        return ValueTask.FromResult(appended);
+        return appended;
     }
 
     public ValueTask<IReadOnlyList<StatusEvent>> ReadAsync(string organizationId, string? after, int count, CancellationToken cancellationToken)

@@ -42,16 +42,20 @@ public sealed class InMemoryMessageStore : IMessageStore
         }
     }
 
-    public ValueTask<Message?> GetAsync(string organizationId, string id, CancellationToken cancellationToken)
+    public ValueTask<Message?> GetAsync(string organizationId, string id, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Find(organizationId, id));
+
+    /// <summary>The message, or null.</summary>
+    public Message? Find(string organizationId, string id)
     {
         if (!shelves.TryGetValue(organizationId, out var shelf))
         {
-            return ValueTask.FromResult<Message?>(null);
+            return null;
         }
 
         lock (shelf)
         {
-            return ValueTask.FromResult(shelf.ById.GetValueOrDefault(id));
+            return shelf.ById.GetValueOrDefault(id);
         }
     }
 

@@ -39,7 +39,7 @@ public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMem
 
         messages.Add(request.Message);
         statuses.RecordAccepted(request.Message);
-        dispatch.Enqueue(request.Message);
+        dispatch.Enqueue(request.Message, request.PaceInterval);
         if (request.Claim is not null)
         {
             idempotency.Commit(request.Claim, MessageJson.Serialize(request.Message));

@@ -1,118 +1,186 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Messaging;
 using AgentMessage.Core.Storage;
+using AgentMessage.Server.Infrastructure.Redis.Messaging;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace AgentMessage.Server.Infrastructure.Redis.Delivery;
 
 /// <summary>
-/// Dispatch on Redis Streams: one stream per organization and priority (written by the admission
-/// script in the organization's slot), one consumer group "dispatch" shared by every instance, so
-/// each entry goes to one worker; entries a dead instance took are claimed back with XAUTOCLAIM.
-/// A take reads only the organizations that may have work: those whose doorbell rang (the admission
-/// script publishes the organization id) or whose streams gave entries last time; every
-/// organization is read at most once a second besides, in case a doorbell was lost. That second is
-/// measured on the host's <see cref="TimeProvider"/>.
+/// The dispatch schedule on Redis (<see cref="DispatchScripts"/>): per organization, a sorted set
+/// of scheduled messages, one list per sender number and priority (its lane), sorted sets of the
+/// numbers ready to send, their pace slots and the leases of taken messages; one script per take,
+/// per batch of answers, per cancel. An instance reads an organization only when it may have
+/// something due: when its doorbell rang (a send, a reclaim), or when the next due time the last
+/// take reported has come, and at least once a second besides, in case a doorbell was lost.
 /// </summary>
-public sealed class RedisDispatchQueue : IDispatchQueue, IDisposable
+public sealed class RedisDispatchQueue(RedisGate redis, IOptions<DeliveryOptions> options, IOptions<MessagingOptions> messaging, TimeProvider time) : IDispatchQueue
 {
-    private const string Group = "dispatch";
-    private static readonly MessagePriority[] ByPriority = [MessagePriority.High, MessagePriority.Default];
+    private static readonly TimeSpan RescanInterval = TimeSpan.FromSeconds(1);
 
-    private readonly RedisGate redis;
-    private readonly string consumer = $"{Environment.MachineName}-{Guid.NewGuid():N}";
-    private readonly ConcurrentDictionary<RedisKey, bool> groups = new();
-    private readonly SemaphoreSlim doorbell = new(0);
-    private readonly ConcurrentDictionary<string, bool> busy = new(StringComparer.Ordinal);
-    private readonly TimeProvider time;
-    private (string[] Organizations, long? At) known = ([], null);
-    private long nextFullScan;
-
+    private readonly Doorbell doorbell = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset> notBefore = new(StringComparer.Ordinal);
+    private string[] known = [];
+    private long nextScan;
     private int subscribed;
+    private bool migrated;
 
-    public RedisDispatchQueue(RedisGate redis, TimeProvider time)
-    {
-        this.redis = redis;
-        this.time = time;
-    }
-
-    public async ValueTask<IReadOnlyList<DispatchItem>> TakeAsync(int max, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<string>> OrganizationsAsync(CancellationToken cancellationToken)
     {
         await EnsureSubscribedAsync();
         var now = time.GetTimestamp();
-        var fullScan = now >= Interlocked.Read(ref nextFullScan);
-        if (fullScan)
+        if (now >= Interlocked.Read(ref nextScan))
         {
-            Interlocked.Exchange(ref nextFullScan, now + time.TimestampFrequency);
+            var members = await redis.RunAsync(db => db.SetMembersAsync(RedisKeys.DispatchOrganizations));
+            known = [.. members.Select(m => (string)m!).Order(StringComparer.Ordinal)];
+            notBefore.Clear();
+            Interlocked.Exchange(ref nextScan, now + (long)(RescanInterval.TotalSeconds * time.TimestampFrequency));
         }
 
-        var organizations = fullScan ? await OrganizationsAsync() : busy.Keys.Order(StringComparer.Ordinal).ToArray();
-        var items = new List<DispatchItem>(max);
-        var productive = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var priority in ByPriority)
-        {
-            foreach (var org in organizations)
-            {
-                if (items.Count >= max)
-                {
-                    // Not read this time: keep it as a candidate.
-                    productive.Add(org);
-                    continue;
-                }
+        var utcNow = time.GetUtcNow();
+        return [.. known.Where(org => !notBefore.TryGetValue(org, out var at) || at <= utcNow)];
+    }
 
-                var key = RedisKeys.Dispatch(org, priority);
-                await EnsureGroupAsync(key);
-                var entries = await redis.RunAsync(db => db.StreamReadGroupAsync(key, Group, consumer, ">", max - items.Count));
-                if (entries.Length > 0)
-                {
-                    productive.Add(org);
-                    items.AddRange(entries.Select(e => Item(org, priority, e)));
-                }
+    public async ValueTask<DispatchBatch> TakeAsync(string organizationId, int max, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        RedisKey[] keys =
+        [
+            RedisKeys.DispatchScheduled(organizationId),
+            RedisKeys.DispatchReady(organizationId, MessagePriority.High),
+            RedisKeys.DispatchReady(organizationId, MessagePriority.Default),
+            RedisKeys.DispatchSlots(organizationId),
+            RedisKeys.DispatchLeases(organizationId),
+            RedisKeys.Events(organizationId),
+        ];
+        RedisValue[] args =
+        [
+            RedisKeys.OrgPrefix(organizationId),
+            now.ToUnixTimeMilliseconds(),
+            RedisMessageStore.FormatTime(now),
+            max,
+            (long)lease.TotalMilliseconds,
+            options.Value.EventLogLength,
+            (long)messaging.Value.Retention.TotalMilliseconds,
+            RedisKeys.EventsChannelName,
+            organizationId,
+            SenderPace.BurstWindow.TotalMilliseconds,
+            DispatchErrors.ExpiredInQueue,
+        ];
+        var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(DispatchScripts.Take, keys, args)))!;
+        var expired = (int)reply[0];
+        DateTimeOffset? nextDue = ((string?)reply[1]) is { Length: > 0 } due
+            ? DateTimeOffset.FromUnixTimeMilliseconds((long)double.Parse(due, CultureInfo.InvariantCulture))
+            : null;
+        var messages = new List<Message>((reply.Length - 2) / 4);
+        for (var i = 2; i + 3 < reply.Length; i += 4)
+        {
+            if (RedisMessageStore.Compose([(RedisValue)reply[i], (RedisValue)reply[i + 1], (RedisValue)reply[i + 2], (RedisValue)reply[i + 3]]) is { } message)
+            {
+                messages.Add(message);
             }
         }
 
-        foreach (var org in organizations.Where(o => !productive.Contains(o)))
-        {
-            busy.TryRemove(org, out _);
-        }
-
-        foreach (var org in productive)
-        {
-            busy[org] = true;
-        }
-
-        return items;
+        // Nothing more to look at here until the next due time, unless a doorbell rings first.
+        notBefore[organizationId] = messages.Count == max ? now : nextDue ?? now + RescanInterval;
+        return new DispatchBatch(messages, expired, nextDue);
     }
 
-    public async ValueTask AcknowledgeAsync(DispatchItem item, CancellationToken cancellationToken)
+    public async ValueTask CompleteAsync(string organizationId, IReadOnlyList<DispatchOutcome> outcomes, CancellationToken cancellationToken)
     {
-        var (priority, id) = Split(item.EntryId);
-        await redis.RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.AcknowledgeDispatch, [RedisKeys.Dispatch(item.OrganizationId, priority)], [Group, id]));
+        if (outcomes.Count == 0)
+        {
+            return;
+        }
+
+        var args = new RedisValue[6 + (outcomes.Count * 3)];
+        args[0] = RedisKeys.OrgPrefix(organizationId);
+        args[1] = RedisMessageStore.FormatTime(time.GetUtcNow());
+        args[2] = options.Value.EventLogLength;
+        args[3] = (long)messaging.Value.Retention.TotalMilliseconds;
+        args[4] = RedisKeys.EventsChannelName;
+        args[5] = organizationId;
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            args[6 + (i * 3)] = outcomes[i].MessageId;
+            args[7 + (i * 3)] = StoredNames.DeliveryStatus.ToStored(outcomes[i].Status);
+            args[8 + (i * 3)] = outcomes[i].ErrorCode ?? string.Empty;
+        }
+
+        await redis.RunAsync(db => db.ScriptEvaluateAsync(DispatchScripts.Complete, [RedisKeys.DispatchLeases(organizationId), RedisKeys.Events(organizationId)], args));
     }
 
-    public async ValueTask<IReadOnlyList<DispatchItem>> ReclaimAsync(TimeSpan idle, int max, CancellationToken cancellationToken)
+    public async ValueTask<int> ReclaimAsync(CancellationToken cancellationToken)
     {
-        var items = new List<DispatchItem>();
-        foreach (var priority in ByPriority)
+        var members = await redis.RunAsync(db => db.SetMembersAsync(RedisKeys.DispatchOrganizations));
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var reclaimed = 0;
+        foreach (var member in members)
         {
-            foreach (var org in await OrganizationsAsync())
+            var org = (string)member!;
+            if (!migrated)
             {
-                var key = RedisKeys.Dispatch(org, priority);
-                await EnsureGroupAsync(key);
-                var claimed = await redis.RunAsync(db => db.StreamAutoClaimAsync(key, Group, consumer, (long)idle.TotalMilliseconds, "0-0", max));
-                items.AddRange(claimed.ClaimedEntries.Select(e => Item(org, priority, e)));
+                reclaimed += await MigrateLegacyStreamsAsync(org, now);
+            }
+
+            var count = (int)await redis.RunAsync(db => db.ScriptEvaluateAsync(
+                DispatchScripts.Reclaim,
+                [RedisKeys.DispatchLeases(org), RedisKeys.DispatchReady(org, MessagePriority.High), RedisKeys.DispatchReady(org, MessagePriority.Default)],
+                [RedisKeys.OrgPrefix(org), now, RedisKeys.DispatchChannelName, org]));
+            if (count > 0)
+            {
+                notBefore.TryRemove(org, out _);
+                reclaimed += count;
             }
         }
 
-        return items;
+        migrated = true;
+        return reclaimed;
     }
 
-    public async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        await doorbell.WaitAsync(timeout, cancellationToken);
+    /// <summary>Moves what is left on the streams messages were queued on before the schedule (a
+    /// deployment that ran an earlier version) onto the schedule, so nothing accepted then is lost.</summary>
+    private async Task<int> MigrateLegacyStreamsAsync(string org, long now)
+    {
+        var moved = 0;
+        foreach (var priority in (MessagePriority[])[MessagePriority.High, MessagePriority.Default])
+        {
+            var stream = RedisKeys.LegacyDispatchStream(org, priority);
+            long left;
+            do
+            {
+                var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(
+                    DispatchScripts.MigrateLegacyStream,
+                    [stream, RedisKeys.DispatchReady(org, priority)],
+                    [RedisKeys.OrgPrefix(org), now, StoredNames.MessagePriority.ToStored(priority), (1000.0 / options.Value.DefaultPacePerSecond).ToString(CultureInfo.InvariantCulture)])))!;
+                moved += (int)reply[0];
+                left = (long)reply[1];
+            }
+            while (left > 0);
+        }
 
-    /// <summary>Subscribes to the doorbell once Redis can be reached (it may be down at start-up);
-    /// until then, and whenever a ring is lost, the once-a-second full scan finds the work.</summary>
+        return moved;
+    }
+
+    public async ValueTask<CancelOutcome> CancelAsync(string organizationId, string messageId, CancellationToken cancellationToken)
+    {
+        var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(
+            DispatchScripts.Cancel,
+            [RedisKeys.Message(organizationId, messageId), RedisKeys.DispatchScheduled(organizationId), RedisKeys.Events(organizationId)],
+            [messageId, RedisMessageStore.FormatTime(time.GetUtcNow()), options.Value.EventLogLength, (long)messaging.Value.Retention.TotalMilliseconds,
+                RedisKeys.EventsChannelName, organizationId])))!;
+        var status = (string?)reply[1];
+        return new CancelOutcome((int)reply[0] == 1, string.IsNullOrEmpty(status) ? null : StoredNames.DeliveryStatus.Parse(status));
+    }
+
+    public Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        doorbell.WaitAsync(timeout, time, cancellationToken);
+
+    /// <summary>Subscribes to the dispatch doorbell once Redis can be reached (it may be down at
+    /// start-up); until then, and whenever a ring is lost, the once-a-second rescan finds the work.</summary>
     private async ValueTask EnsureSubscribedAsync()
     {
         if (Interlocked.CompareExchange(ref subscribed, 1, 0) != 0)
@@ -124,58 +192,20 @@ public sealed class RedisDispatchQueue : IDispatchQueue, IDisposable
         {
             await redis.Multiplexer.GetSubscriber().SubscribeAsync(RedisKeys.DispatchChannel, (_, org) =>
             {
-                busy[(string)org!] = true;
-                if (doorbell.CurrentCount == 0)
+                var id = (string)org!;
+                notBefore.TryRemove(id, out DateTimeOffset _);
+                if (Array.BinarySearch(known, id, StringComparer.Ordinal) < 0)
                 {
-                    doorbell.Release();
+                    // A new organization: look at the registry again at once.
+                    Interlocked.Exchange(ref nextScan, 0);
                 }
+
+                doorbell.Ring();
             });
         }
         catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)
         {
             Volatile.Write(ref subscribed, 0);
         }
-    }
-
-    public void Dispose() => doorbell.Dispose();
-
-    private static DispatchItem Item(string org, MessagePriority priority, StreamEntry entry) =>
-        new($"{StoredNames.MessagePriority.ToStored(priority)}|{entry.Id}", org, (string)entry[RedisFields.EntryMessageId]!, priority);
-
-    private static (MessagePriority Priority, string Id) Split(string entryId)
-    {
-        var bar = entryId.IndexOf('|', StringComparison.Ordinal);
-        return (StoredNames.MessagePriority.Parse(entryId[..bar]), entryId[(bar + 1)..]);
-    }
-
-    private async ValueTask<string[]> OrganizationsAsync()
-    {
-        var now = time.GetTimestamp();
-        if (known.At is not { } at || time.GetElapsedTime(at, now) > TimeSpan.FromSeconds(1))
-        {
-            var members = await redis.RunAsync(db => db.SetMembersAsync(RedisKeys.DispatchOrganizations));
-            known = (members.Select(m => (string)m!).Order(StringComparer.Ordinal).ToArray(), now);
-        }
-
-        return known.Organizations;
-    }
-
-    private async ValueTask EnsureGroupAsync(RedisKey key)
-    {
-        if (groups.ContainsKey(key))
-        {
-            return;
-        }
-
-        try
-        {
-            // From the stream's start: entries queued before the group existed are not skipped.
-            await redis.RunAsync(db => db.StreamCreateConsumerGroupAsync(key, Group, "0-0", createStream: true));
-        }
-        catch (RedisServerException exception) when (exception.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
-        {
-        }
-
-        groups[key] = true;
     }
 }

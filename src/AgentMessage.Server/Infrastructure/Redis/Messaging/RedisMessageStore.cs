@@ -145,7 +145,8 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
         return new MessagePage(page, PageToken.Encode(below));
     }
 
-    private static Message? Compose(RedisValue[] fields)
+    /// <summary>A message from its hash fields: JSON, status, updated_at, error code (<see cref="Fields"/>'s order).</summary>
+    internal static Message? Compose(RedisValue[] fields)
     {
         if (fields[0].IsNull)
         {

@@ -9,8 +9,8 @@ using StackExchange.Redis;
 
 namespace AgentMessage.Server.Infrastructure.Redis.Messaging;
 
-/// <summary>One script per accepted send: token, message, index entries, dispatch entry, queued
-/// event and idempotency commit.</summary>
+/// <summary>One script per accepted send: token, message, index entries, its place on the dispatch
+/// schedule, its first event and the idempotency commit.</summary>
 public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOptions> idempotency, IOptions<DeliveryOptions> delivery, IOptions<MessagingOptions> messaging) : ISendAdmission
 {
     // Organizations this instance has put on the dispatch registry (a set add per organization and process).
@@ -36,8 +36,11 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
             RedisKeys.MessageIndex(org),
             RedisKeys.MessageSequence(org),
             message?.Tag is { } tag ? RedisKeys.TagIndex(org, tag) : RedisKeys.Unused(org),
-            RedisKeys.Dispatch(org, message?.Priority ?? MessagePriority.Default),
+            message is null ? RedisKeys.Unused(org)
+                : message.Status == DeliveryStatus.Scheduled ? RedisKeys.DispatchScheduled(org)
+                : RedisKeys.DispatchLane(org, message.From, message.Priority),
             RedisKeys.Events(org),
+            RedisKeys.DispatchReady(org, message?.Priority ?? MessagePriority.Default),
         ];
         RedisValue[] args =
         [
@@ -55,6 +58,12 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
             message is null ? string.Empty : StoredNames.DeliveryStatus.ToStored(message.Status),
             RedisKeys.DispatchChannelName,
             RedisKeys.EventsChannelName,
+            message is { Status: DeliveryStatus.Scheduled, SendAt: { } sendAt } ? sendAt.ToUnixTimeMilliseconds() : string.Empty,
+            message?.CreatedAt.ToUnixTimeMilliseconds() ?? 0,
+            message?.From ?? string.Empty,
+            StoredNames.MessagePriority.ToStored(message?.Priority ?? MessagePriority.Default),
+            message?.ValidUntil is { } validUntil ? validUntil.ToUnixTimeMilliseconds() : string.Empty,
+            request.PaceInterval.TotalMilliseconds,
         ];
         var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.AdmitSend, keys, args)))!;
         if ((int)reply[0] == -1)

@@ -10,7 +10,7 @@ using static AgentMessage.Server.Tests.Support.DeliverySupport;
 
 namespace AgentMessage.Server.Tests.Infrastructure.InMemory.Delivery;
 
-/// <summary>The dispatch workers: priority, pacing, at-least-once without duplicates, shutdown.</summary>
+/// <summary>The dispatcher: priority, pacing, at-least-once without duplicates, shutdown.</summary>
 public sealed class DispatchTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -62,7 +62,7 @@ public sealed class DispatchTests
 
         // At-least-once: the same entry comes back (as after a reclaim).
         var message = await server.Services.GetRequiredService<IMessageStore>().GetAsync(DevSeed.OrganizationId, id, Ct);
-        server.Services.GetRequiredService<InMemoryDispatchQueue>().Enqueue(message!);
+        server.Services.GetRequiredService<InMemoryDispatchQueue>().Enqueue(message!, TimeSpan.FromMilliseconds(1));
         var later = await server.SendAsync(OrdinaryRecipient);
         await server.WaitForStatusAsync(later, "delivered");
 

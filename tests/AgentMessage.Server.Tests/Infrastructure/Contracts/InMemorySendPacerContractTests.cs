@@ -1,6 +1,0 @@
-namespace AgentMessage.Server.Tests.Infrastructure.Contracts;
-
-public sealed class InMemorySendPacerContractTests : SendPacerContract
-{
-    protected override Task<StoreHarness> CreateStoresAsync(IDictionary<string, string?>? settings = null) => Task.FromResult(StoreHarness.InMemory(settings));
-}
