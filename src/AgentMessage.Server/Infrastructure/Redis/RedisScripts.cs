@@ -98,31 +98,46 @@ public static class RedisScripts
         """;
 
     /// <summary>
-    /// A status change (Delivery.IMessageStatusStore). KEYS: message, event stream. ARGV: new
-    /// status (stored name), error code ('' none), occurred_at, event log length, organization id,
-    /// message id, retention ms, whether the new status starts the retention ('1'/'0'), events
-    /// doorbell channel. Whether the move is allowed is looked up in a table generated from
-    /// Delivery.DeliveryLifecycle (see <see cref="AllowedMovesTable"/>), so the lifecycle has one
-    /// definition. Returns {event id, error code, tag} of the new event, or false when the change
-    /// was ignored (unknown message, or a move the lifecycle does not allow).
+    /// The one status move in Lua, shared by every script that moves a message: a Lua function
+    /// <c>move(key, id, to, err, ctx)</c> that applies the move if the lifecycle allows it (a table
+    /// generated from Delivery.DeliveryLifecycle, see <see cref="AllowedMovesTable"/>), starts the
+    /// message's retention when the new status does, keeps an error code once set, and appends the
+    /// event to the log; <c>ctx</c> holds <c>events</c> (the stream), <c>loglen</c>,
+    /// <c>retention</c> (ms) and <c>at</c> (occurred_at). Returns {event id, error code, tag}, or
+    /// false when the move was ignored (unknown message, or a move the lifecycle does not allow).
     /// </summary>
-    public static readonly string TransitionStatus = "local allowed = " + AllowedMovesTable() + "\n" + $$"""
-        local current = redis.call('HGET', KEYS[1], '{{RedisFields.MessageStatus}}')
-        if not current then return false end
-        local moves = allowed[current]
-        if moves == nil or not moves[ARGV[1]] then return false end
-        redis.call('HSET', KEYS[1], '{{RedisFields.MessageStatus}}', ARGV[1], '{{RedisFields.MessageUpdatedAt}}', ARGV[3])
-        if ARGV[8] == '1' then redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
-        local err = ARGV[2]
-        if err ~= '' then
-          redis.call('HSET', KEYS[1], '{{RedisFields.MessageErrorCode}}', err)
-        else
-          err = redis.call('HGET', KEYS[1], '{{RedisFields.MessageErrorCode}}') or ''
+    public static readonly string MoveFunction = "local allowed = " + AllowedMovesTable() + "\n" +
+        "local retains = " + RetentionTable() + "\n" + $$"""
+        local function move(key, id, to, err, ctx)
+          local current = redis.call('HGET', key, '{{RedisFields.MessageStatus}}')
+          if not current then return false end
+          local moves = allowed[current]
+          if moves == nil or not moves[to] then return false end
+          redis.call('HSET', key, '{{RedisFields.MessageStatus}}', to, '{{RedisFields.MessageUpdatedAt}}', ctx.at)
+          if retains[to] then redis.call('PEXPIRE', key, ctx.retention) end
+          if err ~= '' then
+            redis.call('HSET', key, '{{RedisFields.MessageErrorCode}}', err)
+          else
+            err = redis.call('HGET', key, '{{RedisFields.MessageErrorCode}}') or ''
+          end
+          local tag = redis.call('HGET', key, '{{RedisFields.MessageTag}}') or ''
+          local event = redis.call('XADD', ctx.events, 'MAXLEN', '~', ctx.loglen, '*', '{{RedisFields.EntryMessageId}}', id, '{{RedisFields.EventStatus}}', to, '{{RedisFields.EventErrorCode}}', err, '{{RedisFields.EventOccurredAt}}', ctx.at, '{{RedisFields.EventTag}}', tag)
+          return {event, err, tag}
         end
-        local tag = redis.call('HGET', KEYS[1], '{{RedisFields.MessageTag}}') or ''
-        local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', '{{RedisFields.EntryMessageId}}', ARGV[6], '{{RedisFields.EventStatus}}', ARGV[1], '{{RedisFields.EventErrorCode}}', err, '{{RedisFields.EventOccurredAt}}', ARGV[3], '{{RedisFields.EventTag}}', tag)
-        redis.call('PUBLISH', ARGV[9], ARGV[5])
-        return {id, err, tag}
+
+        """;
+
+    /// <summary>
+    /// A status change (Delivery.IMessageStatusStore), through <see cref="MoveFunction"/>. KEYS:
+    /// message, event stream. ARGV: new status (stored name), error code ('' none), occurred_at,
+    /// event log length, organization id, message id, retention ms, events doorbell channel.
+    /// Returns {event id, error code, tag} of the new event, or false when the change was ignored.
+    /// </summary>
+    public static readonly string TransitionStatus = MoveFunction + """
+        local moved = move(KEYS[1], ARGV[6], ARGV[1], ARGV[2], {events = KEYS[2], loglen = ARGV[4], retention = ARGV[7], at = ARGV[3]})
+        if not moved then return false end
+        redis.call('PUBLISH', ARGV[8], ARGV[5])
+        return moved
         """;
 
     /// <summary>
@@ -140,6 +155,10 @@ public static class RedisScripts
         });
         return "{" + string.Join(", ", rows) + "}";
     }
+
+    /// <summary>The statuses that start a message's retention (DeliveryLifecycle.StartsRetention), as a Lua set.</summary>
+    private static string RetentionTable() =>
+        "{" + string.Join(", ", DeliveryLifecycle.Statuses.Where(DeliveryLifecycle.StartsRetention).Select(s => $"[{LuaString(StoredNames.DeliveryStatus.ToStored(s))}] = true")) + "}";
 
     /// <summary>A Lua string literal; stored names are plain ASCII, anything else is refused.</summary>
     private static string LuaString(string value) =>

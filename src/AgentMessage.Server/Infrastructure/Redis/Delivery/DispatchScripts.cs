@@ -1,4 +1,3 @@
-using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Messaging;
 using AgentMessage.Core.Storage;
 
@@ -23,33 +22,6 @@ public static class DispatchScripts
     private static readonly string Default = StoredNames.MessagePriority.ToStored(MessagePriority.Default);
 
     /// <summary>
-    /// The lifecycle move of one message, with its event (as RedisScripts.TransitionStatus does).
-    /// Expects locals EVENTS (event stream key), LOGLEN, RETENTION (ms), AT (occurred_at).
-    /// </summary>
-    private static readonly string Move = "local allowed = " + RedisScripts.AllowedMovesTable() + "\n" +
-        "local retains = " + RetentionTable() + "\n" + $$"""
-        local moved = false
-        local function move(key, id, to, err)
-          local current = redis.call('HGET', key, '{{RedisFields.MessageStatus}}')
-          if not current then return false end
-          local moves = allowed[current]
-          if moves == nil or not moves[to] then return false end
-          redis.call('HSET', key, '{{RedisFields.MessageStatus}}', to, '{{RedisFields.MessageUpdatedAt}}', AT)
-          if retains[to] then redis.call('PEXPIRE', key, RETENTION) end
-          if err ~= '' then
-            redis.call('HSET', key, '{{RedisFields.MessageErrorCode}}', err)
-          else
-            err = redis.call('HGET', key, '{{RedisFields.MessageErrorCode}}') or ''
-          end
-          local tag = redis.call('HGET', key, '{{RedisFields.MessageTag}}') or ''
-          redis.call('XADD', EVENTS, 'MAXLEN', '~', LOGLEN, '*', '{{RedisFields.EntryMessageId}}', id, '{{RedisFields.EventStatus}}', to, '{{RedisFields.EventErrorCode}}', err, '{{RedisFields.EventOccurredAt}}', AT, '{{RedisFields.EventTag}}', tag)
-          moved = true
-          return true
-        end
-
-        """;
-
-    /// <summary>
     /// Takes due messages. KEYS: scheduled, ready high, ready default, slots, leases, events.
     /// ARGV: key prefix, now (ms), occurred_at, max, lease (ms), event log length, retention (ms),
     /// events doorbell channel, organization id, burst window (ms), expired error code.
@@ -58,9 +30,9 @@ public static class DispatchScripts
     /// (Delivery.SenderPace), leasing each message it takes and moving it to sending. Returns
     /// {expired count, next due ms or '', then per taken message: json, status, updated_at, error}.
     /// </summary>
-    public static readonly string Take = $$"""
-        local EVENTS, LOGLEN, RETENTION, AT = KEYS[6], ARGV[6], ARGV[7], ARGV[3]
-        """ + Move + $$"""
+    public static readonly string Take = RedisScripts.MoveFunction + $$"""
+        local ctx = {events = KEYS[6], loglen = ARGV[6], retention = ARGV[7], at = ARGV[3]}
+        local moved = false
         local prefix = ARGV[1]
         local now = tonumber(ARGV[2])
         local max = tonumber(ARGV[4])
@@ -109,12 +81,12 @@ public static class DispatchScripts
                   redis.call('LPOP', lane)
                   local valid_until = tonumber(h[2])
                   if valid_until and now > valid_until and status ~= '{{Sending}}' then
-                    move(key, id, '{{Failed}}', ARGV[11])
+                    if move(key, id, '{{Failed}}', ARGV[11], ctx) then moved = true end
                     expired = expired + 1
                   else
                     if slot < now then slot = now end
                     slot = slot + interval
-                    if status ~= '{{Sending}}' then move(key, id, '{{Sending}}', '') end
+                    if status ~= '{{Sending}}' and move(key, id, '{{Sending}}', '', ctx) then moved = true end
                     redis.call('ZADD', KEYS[5], now + lease, id)
                     local fields = redis.call('HMGET', key, '{{RedisFields.MessageJson}}', '{{RedisFields.MessageStatus}}', '{{RedisFields.MessageUpdatedAt}}', '{{RedisFields.MessageErrorCode}}')
                     count = count + 1
@@ -160,14 +132,17 @@ public static class DispatchScripts
     /// length, retention (ms), events doorbell channel, organization id, then per answer: message
     /// id, status, error code ('' none). Ends each lease and moves each message. Returns how many moved.
     /// </summary>
-    public static readonly string Complete = $$"""
-        local EVENTS, LOGLEN, RETENTION, AT = KEYS[2], ARGV[3], ARGV[4], ARGV[2]
-        """ + Move + $$"""
+    public static readonly string Complete = RedisScripts.MoveFunction + $$"""
+        local ctx = {events = KEYS[2], loglen = ARGV[3], retention = ARGV[4], at = ARGV[2]}
+        local moved = false
         local count = 0
         for i = 7, #ARGV, 3 do
           local id = ARGV[i]
           redis.call('ZREM', KEYS[1], id)
-          if move(ARGV[1] .. '{{RedisKeys.MessageInfix}}' .. id, id, ARGV[i + 1], ARGV[i + 2]) then count = count + 1 end
+          if move(ARGV[1] .. '{{RedisKeys.MessageInfix}}' .. id, id, ARGV[i + 1], ARGV[i + 2], ctx) then
+            count = count + 1
+            moved = true
+          end
         end
         if moved then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
         return count
@@ -205,13 +180,12 @@ public static class DispatchScripts
     /// message left in its lane is dropped when a take reaches it. Returns {1, status} when
     /// canceled, {0, status} when the message is past waiting, {0, ''} when there is none.
     /// </summary>
-    public static readonly string Cancel = $$"""
-        local EVENTS, LOGLEN, RETENTION, AT = KEYS[3], ARGV[3], ARGV[4], ARGV[2]
-        """ + Move + $$"""
+    public static readonly string Cancel = RedisScripts.MoveFunction + $$"""
+        local ctx = {events = KEYS[3], loglen = ARGV[3], retention = ARGV[4], at = ARGV[2]}
         local status = redis.call('HGET', KEYS[1], '{{RedisFields.MessageStatus}}')
         if not status then return {0, ''} end
         if status ~= '{{Queued}}' and status ~= '{{Scheduled}}' then return {0, status} end
-        move(KEYS[1], ARGV[1], '{{Canceled}}', '')
+        move(KEYS[1], ARGV[1], '{{Canceled}}', '', ctx)
         redis.call('ZREM', KEYS[2], ARGV[1])
         redis.call('PUBLISH', ARGV[5], ARGV[6])
         return {1, '{{Canceled}}'}
@@ -252,8 +226,4 @@ public static class DispatchScripts
         """;
 
     private static string Stored(DeliveryStatus status) => StoredNames.DeliveryStatus.ToStored(status);
-
-    /// <summary>The statuses that start a message's retention, as a Lua set.</summary>
-    private static string RetentionTable() =>
-        "{" + string.Join(", ", DeliveryLifecycle.Statuses.Where(DeliveryLifecycle.StartsRetention).Select(s => $"['{Stored(s)}'] = true")) + "}";
 }

@@ -18,7 +18,7 @@ public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> 
             RedisScripts.TransitionStatus,
             [RedisKeys.Message(organizationId, messageId), RedisKeys.Events(organizationId)],
             [StoredNames.DeliveryStatus.ToStored(status), errorCode ?? string.Empty, RedisMessageStore.FormatTime(now), options.Value.EventLogLength, organizationId, messageId,
-                (long)messaging.Value.Retention.TotalMilliseconds, DeliveryLifecycle.StartsRetention(status) ? "1" : "0", RedisKeys.EventsChannelName]));
+                (long)messaging.Value.Retention.TotalMilliseconds, RedisKeys.EventsChannelName]));
         if (reply.IsNull)
         {
             return null;
