@@ -6,6 +6,7 @@ using AgentMessage.Server.Edge.Carrier.Simulator;
 using AgentMessage.Server.Hosting;
 using AgentMessage.Server.Infrastructure.InMemory.Delivery;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using static AgentMessage.Server.Tests.Support.DeliverySupport;
 
 namespace AgentMessage.Server.Tests.Infrastructure.InMemory.Delivery;
@@ -102,6 +103,21 @@ public sealed class DispatchTests
 
         Assert.Equal("queued", await server.StatusAsync(id));
         Assert.Equal("queued", await server.StatusAsync(later));
+    }
+
+    [Fact]
+    public async Task DispatchOff_LeavesMessagesQueued_AndItsEarlierSwitchStillWorks()
+    {
+        await using var apiOnly = await TestServer.StartAsync(Settings(("AgentMessage:Delivery:Dispatch", "false"), ("AgentMessage:Delivery:Workers", "4")));
+        var id = await apiOnly.SendAsync(OrdinaryRecipient);
+        var later = await apiOnly.SendAsync(OrdinaryRecipient);
+
+        Assert.Equal("queued", await apiOnly.StatusAsync(id));
+        Assert.Equal("queued", await apiOnly.StatusAsync(later));
+        Assert.False(apiOnly.Services.GetRequiredService<IOptions<DeliveryOptions>>().Value.DispatchEnabled);
+
+        await using var legacy = await TestServer.StartAsync(Settings(("AgentMessage:Delivery:Workers", "0")));
+        Assert.False(legacy.Services.GetRequiredService<IOptions<DeliveryOptions>>().Value.DispatchEnabled);
     }
 
     [Fact]
