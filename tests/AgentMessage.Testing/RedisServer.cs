@@ -18,6 +18,9 @@ public sealed class RedisServer : IAsyncDisposable
     private const int StartAttempts = 5;
     private const int RestartAttempts = 10;
 
+    /// <summary>What redis-server prints once it listens and has loaded its data.</summary>
+    private const string ReadyLine = "Ready to accept connections";
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
@@ -28,7 +31,6 @@ public sealed class RedisServer : IAsyncDisposable
     private ChildProcess? process;
     private ConnectionMultiplexer? connection;
     private string lastTail = string.Empty;
-    private Exception? lastConnectError;
     private bool disposed;
 
     private RedisServer(string executable, RedisServerOptions options, string dataDirectory, int port)
@@ -67,7 +69,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Starts a persistent redis-server (append-only file, fsynced always) and waits until it answers.</summary>
     public static Task<RedisServer> StartAsync(CancellationToken ct) => StartAsync(new RedisServerOptions(), ct);
 
-    /// <summary>Starts redis-server on a free port in a fresh directory and waits until it answers PING.</summary>
+    /// <summary>Starts redis-server on a free port in a fresh directory and waits until it accepts connections and answers PING.</summary>
     public static async Task<RedisServer> StartAsync(RedisServerOptions options, CancellationToken ct)
     {
         var executable = FindExecutable() ?? throw new InvalidOperationException(InstallHint);
@@ -271,9 +273,18 @@ public sealed class RedisServer : IAsyncDisposable
         return File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : null;
     }
 
-    /// <summary>Starts the process on <see cref="Port"/> and connects; false when it exited because the port was taken.</summary>
+    /// <summary>
+    /// Starts the process on <see cref="Port"/>, waits until it reports that it accepts connections and
+    /// connects; false when it exited because the port was taken.
+    /// </summary>
+    /// <remarks>
+    /// redis-server prints <see cref="ReadyLine"/> once it listens and has loaded its append-only file.
+    /// Connecting before that line would fail, and StackExchange.Redis would then hold every command
+    /// until its reconnect back-off (seconds, growing with each failure) let it try again.
+    /// </remarks>
     private async Task<bool> TryStartAsync(CancellationToken ct)
     {
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = ChildProcess.Start("redis-server", executable,
         [
             "--port", Port.ToString(CultureInfo.InvariantCulture),
@@ -285,44 +296,43 @@ public sealed class RedisServer : IAsyncDisposable
             "--save", string.Empty,
             .. options.Persistent ? (string[])["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"],
             "--logfile", string.Empty,
-        ], DataDirectory);
+        ], DataDirectory, onOutputLine: line =>
+        {
+            if (line.Contains(ReadyLine, StringComparison.Ordinal))
+            {
+                ready.TrySetResult();
+            }
+        });
         process = started;
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(StartTimeout);
         try
         {
-            while (true)
+            var exited = started.WaitForExitAsync(timeout.Token);
+            if (await Task.WhenAny(ready.Task, exited) == ready.Task)
             {
-                if (started.HasExited)
-                {
-                    await started.WaitForExitAsync(CancellationToken.None);
-                    var exitCode = started.ExitCode;
-                    lastTail = started.Tail;
-                    await started.DisposeAsync();
-                    process = null;
-                    await CloseConnectionAsync();
-                    if (lastTail.Contains("Address already in use", StringComparison.Ordinal))
-                    {
-                        return false;
-                    }
-
-                    throw new InvalidOperationException($"redis-server exited with code {exitCode} before answering PING.\n{lastTail}");
-                }
-
-                if (await TryConnectAsync())
-                {
-                    return true;
-                }
-
-                await Task.Delay(PollInterval, timeout.Token);
+                await ConnectAsync();
+                return true;
             }
+
+            await exited;
+            var exitCode = started.ExitCode;
+            lastTail = started.Tail;
+            await started.DisposeAsync();
+            process = null;
+            if (lastTail.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            throw new InvalidOperationException($"redis-server exited with code {exitCode} before accepting connections.\n{lastTail}");
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             await CloseConnectionAsync();
             await started.DisposeAsync();
-            throw new TimeoutException($"redis-server did not answer PING on port {Port} within {StartTimeout.TotalSeconds:0} s ({lastConnectError?.Message}).\n{LogTail()}");
+            throw new TimeoutException($"redis-server did not accept connections on port {Port} within {StartTimeout.TotalSeconds:0} s.\n{LogTail()}");
         }
         catch
         {
@@ -332,34 +342,17 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Connects once and PINGs until redis-server answers; false while it is not listening yet or still
-    /// loading its append-only file. The connection reconnects on its own, so a slow start costs retries,
-    /// not new connections.
-    /// </summary>
-    private async Task<bool> TryConnectAsync()
+    /// <summary>Opens the admin connection to the server, which accepts connections, and PINGs it.</summary>
+    private async Task ConnectAsync()
     {
-        if (connection is null)
-        {
-            var configuration = ConfigurationOptions.Parse(Configuration);
-            configuration.AllowAdmin = true;
-            configuration.AbortOnConnectFail = false;
-            configuration.ClientName = options.ClientName;
-            configuration.SyncTimeout = (int)CommandTimeout.TotalMilliseconds;
-            configuration.AsyncTimeout = (int)CommandTimeout.TotalMilliseconds;
-            connection = await ConnectionMultiplexer.ConnectAsync(configuration);
-        }
-
-        try
-        {
-            await connection.GetDatabase().PingAsync();
-            return true;
-        }
-        catch (Exception exception) when (exception is RedisConnectionException or RedisServerException or RedisTimeoutException)
-        {
-            lastConnectError = exception;
-            return false;
-        }
+        var configuration = ConfigurationOptions.Parse(Configuration);
+        configuration.AllowAdmin = true;
+        configuration.AbortOnConnectFail = false;
+        configuration.ClientName = options.ClientName;
+        configuration.SyncTimeout = (int)CommandTimeout.TotalMilliseconds;
+        configuration.AsyncTimeout = (int)CommandTimeout.TotalMilliseconds;
+        connection = await ConnectionMultiplexer.ConnectAsync(configuration);
+        await connection.GetDatabase().PingAsync();
     }
 
     private async Task CloseConnectionAsync()
