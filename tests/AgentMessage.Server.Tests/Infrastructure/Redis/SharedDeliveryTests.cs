@@ -92,7 +92,8 @@ public sealed class SharedDeliveryTests(RedisFixture redis) : IClassFixture<Redi
         await redis.Server.FlushAsync();
 
         // A takes a message and hangs in its carrier submission; a second one waits in the queue.
-        var a = await TestServer.StartAsync(Settings(("AgentMessage:Delivery:Workers", "1"), ("AgentMessage:Carrier:Simulator:SubmitLatency", "00:01:00")));
+        // The lease a taker gives a message is its own ReclaimAfter: a deployment sets one value for all instances.
+        var a = await TestServer.StartAsync(Settings(("AgentMessage:Delivery:ReclaimAfter", "00:00:03"), ("AgentMessage:Carrier:Simulator:SubmitLatency", "00:01:00")));
         string held, waiting;
         try
         {
@@ -105,7 +106,7 @@ public sealed class SharedDeliveryTests(RedisFixture redis) : IClassFixture<Redi
             await a.DisposeAsync();
         }
 
-        // The other instance reads what is waiting and, once A's entry has been idle long enough, claims it.
+        // The other instance takes what is waiting and, once A's lease has run out, the held one too.
         await using var b = await TestServer.StartAsync(Settings(("AgentMessage:Delivery:ReclaimAfter", "00:00:00.500")));
         await b.WaitForStatusAsync(held, "delivered", timeoutSeconds: 30);
         await b.WaitForStatusAsync(waiting, "delivered", timeoutSeconds: 30);
