@@ -25,6 +25,7 @@ public sealed record SendResult(Message Message, RateLimitDecision? RateLimit, b
 public sealed class MessageService(
     IMessageStore messages,
     ISendAdmission admission,
+    IDispatchQueue dispatch,
     IIdempotencyStore idempotency,
     IOrganizationStore organizations,
     INumberRegistry numbers,
@@ -41,7 +42,7 @@ public sealed class MessageService(
 
     public async Task<Result<SendResult>> SendAsync(Caller caller, SendMessageCommand command, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        if (ShapeProblems(command, idempotencyKey) is { } invalid)
+        if (ShapeProblems(command, idempotencyKey, time.GetUtcNow()) is { } invalid)
         {
             return invalid;
         }
@@ -106,6 +107,36 @@ public sealed class MessageService(
         return message ?? throw new RefusalException(RefusalKind.NotFound, "message not found");
     }
 
+    /// <summary>
+    /// Cancels a message that is still waiting for dispatch (scheduled or queued). One already
+    /// canceled answers as a fresh cancel would, so a client may retry after a lost answer; any other
+    /// status has been handed to the carrier, or is final, and is refused naming it.
+    /// </summary>
+    public async Task<Message> CancelAsync(Caller caller, string id, CancellationToken cancellationToken)
+    {
+        // An id that is not a UUID cannot name a message: answer as for any unknown message.
+        if (!Guid.TryParseExact(id, "D", out _))
+        {
+            throw new RefusalException(RefusalKind.NotFound, "message not found");
+        }
+
+        var outcome = await dispatch.CancelAsync(caller.OrganizationId, id, cancellationToken);
+        if (outcome.Status is not { } status)
+        {
+            throw new RefusalException(RefusalKind.NotFound, "message not found");
+        }
+
+        if (!outcome.Canceled && status != DeliveryStatus.Canceled)
+        {
+            // The status as clients see it: the member's name in lower case ("sending").
+            throw new RefusalException(
+                RefusalKind.MessageNotCancelable,
+                $"message is {status.ToString().ToLowerInvariant()} and can no longer be canceled");
+        }
+
+        return await GetAsync(caller, id, cancellationToken);
+    }
+
     public async Task<MessagePage> ListAsync(Caller caller, MessageQuery query, CancellationToken cancellationToken)
     {
         var problems = new Dictionary<string, string>();
@@ -121,7 +152,7 @@ public sealed class MessageService(
 
         if (query.Status is { } status && !Enum.IsDefined(status))
         {
-            problems["status"] = "must be one of: queued, sending, sent, delivered, undelivered, failed";
+            problems["status"] = "must be one of: queued, sending, sent, delivered, undelivered, failed, scheduled, canceled";
         }
 
         if (problems.Count > 0)
@@ -187,8 +218,9 @@ public sealed class MessageService(
     }
 
     /// <summary>Two requests are the same request when every field means the same; an absent
-    /// priority means "default". Stored with the idempotency key, so the priority is spelled by its
-    /// stored name (a renamed member keeps its fingerprints).</summary>
+    /// priority means "default" and an absent validity period the default one. Stored with the
+    /// idempotency key, so the priority is spelled by its stored name (a renamed member keeps its
+    /// fingerprints) and send_at by its UTC ticks (the same instant in any offset is the same).</summary>
     private static string Fingerprint(SendMessageCommand command)
     {
         var canonical = string.Join(
@@ -198,11 +230,13 @@ public sealed class MessageService(
             command.Text,
             string.Join('\u001e', command.Media),
             StoredNames.MessagePriority.ToStored(command.Priority ?? MessagePriority.Default),
-            command.Tag ?? "\u0000");
+            command.Tag ?? "\u0000",
+            command.SendAt is { } sendAt ? sendAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture) : "\u0000",
+            (command.ValidityPeriodSeconds ?? SendRules.DefaultValidityPeriodSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)));
     }
 
-    private static Refusal? ShapeProblems(SendMessageCommand command, string? idempotencyKey)
+    private static Refusal? ShapeProblems(SendMessageCommand command, string? idempotencyKey, DateTimeOffset now)
     {
         var problems = new Dictionary<string, string>();
         if (idempotencyKey is not null && IdempotencyOptions.KeyProblem(idempotencyKey) is { } keyProblem)
@@ -253,6 +287,16 @@ public sealed class MessageService(
         if (command.Tag is not null && SendRules.TagProblem(command.Tag) is { } tagProblem)
         {
             problems["tag"] = tagProblem;
+        }
+
+        if (command.SendAt is { } sendAt && SendRules.SendAtProblem(sendAt, now) is { } sendAtProblem)
+        {
+            problems["send_at"] = sendAtProblem;
+        }
+
+        if (command.ValidityPeriodSeconds is { } validity && SendRules.ValidityPeriodProblem(validity) is { } validityProblem)
+        {
+            problems["validity_period_seconds"] = validityProblem;
         }
 
         return problems.Count > 0 ? Refusal.Validation(problems) : null;

@@ -14,6 +14,9 @@ public static class SendRules
     /// otherwise (<c>validity_period_seconds</c>): the most it may say.</summary>
     public const int DefaultValidityPeriodSeconds = 14_400;
 
+    /// <summary>How far ahead a <c>send_at</c> may be.</summary>
+    public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(7);
+
     private static readonly SearchValues<char> TagCharacters =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
 
@@ -52,6 +55,16 @@ public static class SendRules
         entry.Length <= MaxUrlLength &&
         Uri.TryCreate(entry, UriKind.Absolute, out var uri) &&
         uri.Scheme == Uri.UriSchemeHttps && uri.Host.Length > 0 && string.IsNullOrEmpty(uri.UserInfo);
+
+    /// <summary>A <c>send_at</c> must lie strictly after <paramref name="now"/> and at most
+    /// <see cref="MaxScheduleAhead"/> after it.</summary>
+    public static string? SendAtProblem(DateTimeOffset sendAt, DateTimeOffset now) =>
+        sendAt <= now ? "must be in the future"
+        : sendAt - now > MaxScheduleAhead ? "must be at most 7 days ahead"
+        : null;
+
+    public static string? ValidityPeriodProblem(int seconds) =>
+        seconds is < 1 or > DefaultValidityPeriodSeconds ? $"must be 1..{DefaultValidityPeriodSeconds}" : null;
 
     public static bool IsMediaId(string entry) => Guid.TryParseExact(entry, "D", out _);
 }

@@ -20,6 +20,7 @@ public sealed class RefusalKind
     public static readonly RefusalKind RateLimited = new("RATE_LIMITED", "rate limited");
     public static readonly RefusalKind ConsentRequired = new("CONSENT_REQUIRED", "consent required");
     public static readonly RefusalKind NumberInUse = new("NUMBER_IN_USE", "the number belongs to another organization");
+    public static readonly RefusalKind MessageNotCancelable = new("MESSAGE_NOT_CANCELABLE", "message can no longer be canceled");
     public static readonly RefusalKind MediaAlreadyUploaded = new("MEDIA_ALREADY_UPLOADED", "this upload URL has already been used");
     public static readonly RefusalKind MmsDisabled = new("MMS_DISABLED", "mms subsystem disabled");
     public static readonly RefusalKind Unavailable = new("UNAVAILABLE", "service temporarily unavailable");
@@ -37,7 +38,7 @@ public sealed class RefusalKind
     [
         Unauthorized, Forbidden, NotFound, MethodNotAllowed, BadRequest, PayloadTooLarge, ValidationFailed,
         LineTypeBlocked, IdempotencyKeyReused, IdempotencyInProgress, RateLimited, ConsentRequired, NumberInUse,
-        MediaAlreadyUploaded, MmsDisabled, Unavailable, Unimplemented, Internal,
+        MessageNotCancelable, MediaAlreadyUploaded, MmsDisabled, Unavailable, Unimplemented, Internal,
     ];
 
     /// <summary>The code clients see: <c>error.code</c> on REST, <c>ErrorInfo.reason</c> on gRPC.</summary>

@@ -23,6 +23,7 @@ public sealed class RefusalMappingTests
         ("RATE_LIMITED", 429, StatusCode.ResourceExhausted),
         ("CONSENT_REQUIRED", 453, StatusCode.FailedPrecondition),
         ("NUMBER_IN_USE", 409, StatusCode.AlreadyExists),
+        ("MESSAGE_NOT_CANCELABLE", 409, StatusCode.FailedPrecondition),
         ("MEDIA_ALREADY_UPLOADED", 409, StatusCode.AlreadyExists),
         ("MMS_DISABLED", 503, StatusCode.Unavailable),
         ("UNAVAILABLE", 503, StatusCode.Unavailable),

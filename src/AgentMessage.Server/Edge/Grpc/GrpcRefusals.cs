@@ -31,6 +31,7 @@ public static class GrpcRefusals
         [RefusalKind.RateLimited] = StatusCode.ResourceExhausted,
         [RefusalKind.ConsentRequired] = StatusCode.FailedPrecondition,
         [RefusalKind.NumberInUse] = StatusCode.AlreadyExists,
+        [RefusalKind.MessageNotCancelable] = StatusCode.FailedPrecondition,
         [RefusalKind.MediaAlreadyUploaded] = StatusCode.AlreadyExists,
         [RefusalKind.MmsDisabled] = StatusCode.Unavailable,
         [RefusalKind.Unavailable] = StatusCode.Unavailable,

@@ -57,6 +57,12 @@ public sealed class MessagingGrpcService(MessageService messages, MediaService m
         return new GetMessageResponse { Message = ProtoMapping.ToProto(message) };
     }
 
+    public override async Task<CancelMessageResponse> CancelMessage(CancelMessageRequest request, ServerCallContext context)
+    {
+        var message = await messages.CancelAsync(context.GetCaller(), request.Id, context.CancellationToken);
+        return new CancelMessageResponse { Message = ProtoMapping.ToProto(message) };
+    }
+
     public override async Task<ListMessagesResponse> ListMessages(ListMessagesRequest request, ServerCallContext context)
     {
         var page = await messages.ListAsync(context.GetCaller(), ProtoMapping.ToQuery(request), context.CancellationToken);

@@ -23,7 +23,16 @@ public static class ProtoMapping
             Proto.Priority.High => MessagePriority.High,
             _ => (MessagePriority)Undefined,
         },
-        Tag: request.HasTag ? request.Tag : null);
+        Tag: request.HasTag ? request.Tag : null,
+        SendAt: request.SendAt is null ? null : ToDomain(request.SendAt),
+        ValidityPeriodSeconds: request.HasValidityPeriodSeconds ? request.ValidityPeriodSeconds : null);
+
+    /// <summary>A timestamp outside what DateTimeOffset holds (or not normalized) can only come
+    /// from a native client; it becomes the earliest instant, which validation refuses as past.</summary>
+    private static DateTimeOffset ToDomain(Timestamp timestamp) =>
+        timestamp.Seconds is >= -62135596800 and <= 253402300799 && timestamp.Nanos is >= 0 and < 1_000_000_000
+            ? timestamp.ToDateTimeOffset()
+            : DateTimeOffset.MinValue;
 
     public static MessageQuery ToQuery(Proto.ListMessagesRequest request) => new(
         Tag: request.HasTag ? request.Tag : null,
@@ -59,6 +68,16 @@ public static class ProtoMapping
             proto.ErrorCode = message.ErrorCode;
         }
 
+        if (message.SendAt is { } sendAt)
+        {
+            proto.SendAt = Timestamp.FromDateTimeOffset(sendAt);
+        }
+
+        if (message.ValidUntil is { } validUntil)
+        {
+            proto.ValidUntil = Timestamp.FromDateTimeOffset(validUntil);
+        }
+
         return proto;
     }
 
@@ -92,6 +111,8 @@ public static class ProtoMapping
         DeliveryStatus.Delivered => Proto.MessageStatus.Delivered,
         DeliveryStatus.Undelivered => Proto.MessageStatus.Undelivered,
         DeliveryStatus.Failed => Proto.MessageStatus.Failed,
+        DeliveryStatus.Scheduled => Proto.MessageStatus.Scheduled,
+        DeliveryStatus.Canceled => Proto.MessageStatus.Canceled,
         _ => Proto.MessageStatus.Unspecified,
     };
 
@@ -103,6 +124,8 @@ public static class ProtoMapping
         Proto.MessageStatus.Delivered => DeliveryStatus.Delivered,
         Proto.MessageStatus.Undelivered => DeliveryStatus.Undelivered,
         Proto.MessageStatus.Failed => DeliveryStatus.Failed,
+        Proto.MessageStatus.Scheduled => DeliveryStatus.Scheduled,
+        Proto.MessageStatus.Canceled => DeliveryStatus.Canceled,
         _ => (DeliveryStatus)Undefined,
     };
 }

@@ -35,6 +35,8 @@ public sealed class RestCall
             var field => method.InputType.FindFieldByName(field)?.MessageType,
         };
         Query = rule.Body == "*" ? null : method.InputType;
+        BodyMayBeEmpty = RequestBody is not null && RequestBody == method.InputType &&
+            RequestBody.Fields.InDeclarationOrder().All(field => PathOf(rule).Contains($"{{{field.Name}}}", StringComparison.Ordinal));
         ResponseBody = string.IsNullOrEmpty(rule.ResponseBody) ? method.OutputType : method.OutputType.FindFieldByName(rule.ResponseBody).MessageType;
         IsServerStreaming = method.IsServerStreaming;
         (SuccessStatus, LocationPrefix) = SuccessOverrides.GetValueOrDefault(method.FullName, (StatusCodes.Status200OK, null));
@@ -42,6 +44,12 @@ public sealed class RestCall
 
     /// <summary>The message the JSON request body holds, or null when the RPC takes no body.</summary>
     public MessageDescriptor? RequestBody { get; }
+
+    /// <summary>
+    /// Whether a request may come without a body: the route names every field the body could set
+    /// (an action such as <c>POST /v1/messages/{id}:cancel</c>), so a client need not send <c>{}</c>.
+    /// </summary>
+    public bool BodyMayBeEmpty { get; }
 
     /// <summary>The message whose fields the query string may set, or null when the body holds them all.</summary>
     public MessageDescriptor? Query { get; }
@@ -55,6 +63,17 @@ public sealed class RestCall
 
     /// <summary>When set, a success carries <c>Location: {prefix}{data.id}</c>.</summary>
     public string? LocationPrefix { get; }
+
+    private static string PathOf(Google.Api.HttpRule rule) => rule.PatternCase switch
+    {
+        Google.Api.HttpRule.PatternOneofCase.Get => rule.Get,
+        Google.Api.HttpRule.PatternOneofCase.Post => rule.Post,
+        Google.Api.HttpRule.PatternOneofCase.Put => rule.Put,
+        Google.Api.HttpRule.PatternOneofCase.Patch => rule.Patch,
+        Google.Api.HttpRule.PatternOneofCase.Delete => rule.Delete,
+        Google.Api.HttpRule.PatternOneofCase.Custom => rule.Custom.Path,
+        _ => string.Empty,
+    };
 
     public static RestCall For(GrpcJsonTranscodingMetadata metadata) => Cache.GetOrAdd(metadata.MethodDescriptor, static (_, m) => new RestCall(m), metadata);
 }

@@ -40,7 +40,7 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
         RewriteQuery(context, call);
 
         // The request body lives in this buffer until transcoding has read it.
-        using var requestBody = call.RequestBody is null ? null : await RewriteBodyAsync(context, call.RequestBody);
+        using var requestBody = call.RequestBody is null ? null : await RewriteBodyAsync(context, call);
 
         var original = context.Response.Body;
         await using Stream capture = call.IsServerStreaming
@@ -175,14 +175,26 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
     /// back for the interceptor, and transcoding gets an empty object instead.
     /// </summary>
     /// <returns>The buffer transcoding reads, to be disposed when the call has ended.</returns>
-    private static async Task<PooledBuffer> RewriteBodyAsync(HttpContext context, MessageDescriptor descriptor)
+    private static async Task<PooledBuffer> RewriteBodyAsync(HttpContext context, RestCall call)
     {
         var request = context.Request;
-        var (read, failure) = await ReadBodyAsync(request, context.RequestAborted);
         PooledBuffer? body = null;
-        if (read is not null)
+        Refusal? failure = null;
+        if (call.BodyMayBeEmpty && HasNoBody(request))
         {
-            (body, failure) = RewriteEnums(read, descriptor);
+            // An action whose route names everything (POST .../{id}:cancel) may be posted bare,
+            // as curl -X POST does, with or without a content type.
+            body = new PooledBuffer(EmptyObject.Length);
+            body.Write(EmptyObject);
+        }
+        else
+        {
+            PooledBuffer? read;
+            (read, failure) = await ReadBodyAsync(request, context.RequestAborted);
+            if (read is not null)
+            {
+                (body, failure) = RewriteEnums(read, call.RequestBody!);
+            }
         }
 
         if (failure is not null)
@@ -283,6 +295,11 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
 
         return (buffer, null);
     }
+
+    /// <summary>No body at all: a zero Content-Length, or neither a length nor chunked framing.</summary>
+    private static bool HasNoBody(HttpRequest request) =>
+        request.ContentLength == 0 ||
+        request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false };
 
     private static bool IsJson(string? contentType) =>
         string.Equals(contentType, RestEnvelope.JsonContentType, StringComparison.OrdinalIgnoreCase) ||

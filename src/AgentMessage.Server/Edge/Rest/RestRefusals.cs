@@ -25,6 +25,7 @@ public static class RestRefusals
         [RefusalKind.RateLimited] = 429,
         [RefusalKind.ConsentRequired] = 453,
         [RefusalKind.NumberInUse] = 409,
+        [RefusalKind.MessageNotCancelable] = 409,
         [RefusalKind.MediaAlreadyUploaded] = 409,
         [RefusalKind.MmsDisabled] = 503,
         [RefusalKind.Unavailable] = 503,

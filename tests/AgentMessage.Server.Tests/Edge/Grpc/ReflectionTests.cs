@@ -35,7 +35,7 @@ public sealed class ReflectionTests(SharedServer fixture) : IClassFixture<Shared
 
         var service = files.SelectMany(f => f.Services).Single(s => s.FullName == MessagingServiceName);
         Assert.Equal(
-            new[] { "SendMessage", "CreateMediaUpload", "GetMessage", "ListMessages", "StreamStatus" },
+            new[] { "SendMessage", "CreateMediaUpload", "GetMessage", "CancelMessage", "ListMessages", "StreamStatus" },
             service.Methods.Select(m => m.Name));
 
         var streamStatus = service.FindMethodByName("StreamStatus");
@@ -49,11 +49,17 @@ public sealed class ReflectionTests(SharedServer fixture) : IClassFixture<Shared
         Assert.Equal("agentmessage.v1.SendMessageRequest", send.InputType.FullName);
         Assert.Equal("agentmessage.v1.SendMessageResponse", send.OutputType.FullName);
         Assert.Equal(
-            new[] { "from", "to", "text", "media", "priority", "tag" },
+            new[] { "from", "to", "text", "media", "priority", "tag", "send_at", "validity_period_seconds" },
             send.InputType.Fields.InFieldNumberOrder().Select(f => f.Name));
         Assert.True(send.InputType.FindFieldByName("media").IsRepeated);
         Assert.Equal("agentmessage.v1.Priority", send.InputType.FindFieldByName("priority").EnumType.FullName);
         Assert.True(send.InputType.FindFieldByName("tag").HasPresence);
+        Assert.True(send.InputType.FindFieldByName("validity_period_seconds").HasPresence);
+        Assert.Equal("google.protobuf.Timestamp", send.InputType.FindFieldByName("send_at").MessageType.FullName);
+
+        var cancel = service.FindMethodByName("CancelMessage");
+        Assert.Equal("agentmessage.v1.CancelMessageRequest", cancel.InputType.FullName);
+        Assert.Equal("agentmessage.v1.CancelMessageResponse", cancel.OutputType.FullName);
     }
 
     [Fact]

@@ -22,6 +22,10 @@ public sealed class SendMessageRestTests(SharedServer shared) : IClassFixture<Sh
         Assert.Equal($"/v1/messages/{id}", response.Header("Location"));
         var createdAt = (string)data["created_at"]!;
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", createdAt);
+        var validUntil = (string)data["valid_until"]!;
+        Assert.Equal(
+            DateTimeOffset.Parse(createdAt, System.Globalization.CultureInfo.InvariantCulture).AddHours(4),
+            DateTimeOffset.Parse(validUntil, System.Globalization.CultureInfo.InvariantCulture));
 
         var expected = new JsonObject
         {
@@ -41,6 +45,7 @@ public sealed class SendMessageRestTests(SharedServer shared) : IClassFixture<Sh
                 ["segments"] = 1,
                 ["encoding"] = "gsm7",
                 ["media"] = new JsonArray(),
+                ["valid_until"] = validUntil,
             },
         };
         AssertJsonEqual(expected, body);
