@@ -23,6 +23,7 @@ public sealed class RedisDispatchQueue(RedisGate redis, IOptions<DeliveryOptions
 
     private readonly Doorbell doorbell = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> notBefore = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> rings = new(StringComparer.Ordinal);
     private string[] known = [];
     private long nextScan;
     private int subscribed;
@@ -47,6 +48,7 @@ public sealed class RedisDispatchQueue(RedisGate redis, IOptions<DeliveryOptions
     public async ValueTask<DispatchBatch> TakeAsync(string organizationId, int max, TimeSpan lease, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var ringsBefore = rings.GetValueOrDefault(organizationId);
         RedisKey[] keys =
         [
             RedisKeys.DispatchScheduled(organizationId),
@@ -84,8 +86,15 @@ public sealed class RedisDispatchQueue(RedisGate redis, IOptions<DeliveryOptions
             }
         }
 
-        // Nothing more to look at here until the next due time, unless a doorbell rings first.
+        // Nothing more to look at here until the next due time, unless a doorbell rings first. A
+        // doorbell that rang while the script ran (a send it did not see) voids that at once: the
+        // handler counts the ring before it clears, so one of the two always clears.
         notBefore[organizationId] = messages.Count == max ? now : nextDue ?? now + RescanInterval;
+        if (rings.GetValueOrDefault(organizationId) != ringsBefore)
+        {
+            notBefore.TryRemove(organizationId, out DateTimeOffset _);
+        }
+
         return new DispatchBatch(messages, expired, nextDue);
     }
 
@@ -193,6 +202,7 @@ public sealed class RedisDispatchQueue(RedisGate redis, IOptions<DeliveryOptions
             await redis.Multiplexer.GetSubscriber().SubscribeAsync(RedisKeys.DispatchChannel, (_, org) =>
             {
                 var id = (string)org!;
+                rings.AddOrUpdate(id, 1, static (_, count) => count + 1);
                 notBefore.TryRemove(id, out DateTimeOffset _);
                 if (Array.BinarySearch(known, id, StringComparer.Ordinal) < 0)
                 {
