@@ -144,15 +144,20 @@ public sealed class DispatchScenarios(LoadOptions options)
         var latencies = new Latencies(measured.Select(p => Ticks.From(p!.Sent!.Value - p.Queued!.Value)));
         var delivered = ids.Count(id => paths.GetValueOrDefault(id)?.DeliveredCount > 0);
 
-        // Depth at the end of each second since the first send, and when the sends stopped.
+        // Depth at the end of each second since the first send, and when the schedule ended. Bounded:
+        // the second half of the window never deeper than the first half was (or than one second's sends).
         var queued = paths.Values.Where(p => p.Queued is not null).Select(p => p.Queued!.Value).Order().ToArray();
         var settled = paths.Values.Where(p => p.Sent is not null || p.Failed).Select(p => p.Sent ?? p.Queued!.Value).Order().ToArray();
         int Depth(DateTimeOffset at) => UpTo(queued, at) - UpTo(settled, at);
-        var depths = Enumerable.Range(1, (int)Math.Ceiling((sendsTo - sendsFrom).TotalSeconds)).Select(s => Depth(sendsFrom + TimeSpan.FromSeconds(s))).ToArray();
-        var atEnd = Depth(sendsTo);
+        var windowTo = windowFrom + duration;
+        var depths = Enumerable.Range(1, (int)Math.Ceiling((windowTo - sendsFrom).TotalSeconds)).Select(s => Depth(sendsFrom + TimeSpan.FromSeconds(s))).ToArray();
+        var atEnd = Depth(windowTo);
         var max = depths.DefaultIfEmpty(0).Max();
-        var firstHalf = depths.Take(depths.Length / 2).DefaultIfEmpty(0).Max();
-        var bounded = max <= Math.Max(rate, 2 * firstHalf);
+        var half = depths.Length / 2;
+        var firstHalf = depths.Take(half).DefaultIfEmpty(0).Max();
+        var secondHalf = depths.Skip(half).DefaultIfEmpty(0).Max();
+        var bounded = secondHalf <= Math.Max(rate, firstHalf);
+        var steady = new Latencies(measured.Where(p => p!.Queued >= windowFrom + (duration / 2)).Select(p => Ticks.From(p!.Sent!.Value - p.Queued!.Value)));
         Console.WriteLine($"   queued→sent p50 {Ms(latencies.Milliseconds(0.5))} p99 {Ms(latencies.Milliseconds(0.99))} ms over {latencies.Count:N0}; depth max {max:N0}, at the end {atEnd:N0}; " +
             $"{delivered:N0} of {ids.Count:N0} delivered; server CPU {sends.Usage.ServerCores:0.00}, errors {errors.Total}");
         return new DispatchMeasurement(
@@ -164,7 +169,7 @@ public sealed class DispatchScenarios(LoadOptions options)
             "-",
             (sends.Usage.TotalRedisCommands / (double)Math.Max(1, sends.Ok)).ToString("0.00", CultureInfo.InvariantCulture),
             sends.Usage,
-            $"queued→sent from the events' occurred_at; depth max {max:N0}, {atEnd:N0} when the sends stopped ({(bounded ? "bounded" : "growing")}); {delivered:N0} of {ids.Count:N0} delivered; send p99 {Ms(sends.Latencies.Milliseconds(0.99))} ms",
+            $"queued→sent from the events' occurred_at; second half: p50 {Ms(steady.Milliseconds(0.5))}, p99 {Ms(steady.Milliseconds(0.99))} ms; depth max {max:N0}, {secondHalf:N0} in the second half, {atEnd:N0} when the sends stopped ({(bounded ? "bounded" : "growing")}); {delivered:N0} of {ids.Count:N0} delivered; send p99 {Ms(sends.Latencies.Milliseconds(0.99))} ms",
             [
                 $"{name}: queue depth (queued less sent) at each second, sampled every 5 s: {string.Join(' ', depths.Where((_, i) => i % 5 == 4))}",
                 $"{name}: SendMessage latency from its scheduled start p50 {Ms(sends.Latencies.Milliseconds(0.5))} ms, p99 {Ms(sends.Latencies.Milliseconds(0.99))} ms; {sends.Skipped:N0} sends skipped; Redis commands per accepted send, its dispatch and receipt included: {sends.Usage.DescribeCommands(Math.Max(1, sends.Ok))}",
@@ -172,7 +177,7 @@ public sealed class DispatchScenarios(LoadOptions options)
             ])
         {
             Rate = sends.Ok / sends.Seconds,
-            Target = (bounded ? "MET" : "MISSED") + $": sustained dispatch at {rate:N0}/s keeps the queue bounded: depth max {max:N0}, {atEnd:N0} at the end",
+            Target = (bounded ? "MET" : "MISSED") + $": sustained dispatch at {rate:N0}/s keeps the queue bounded: depth max {max:N0}, {secondHalf:N0} in the second half, {atEnd:N0} at the end",
         };
     }
 
