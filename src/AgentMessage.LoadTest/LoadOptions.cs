@@ -16,7 +16,8 @@ public sealed record LoadOptions(
     IReadOnlySet<string> Scenarios,
     IReadOnlyList<string> ServerSettings,
     IReadOnlyDictionary<string, string> ServerEnvironment,
-    double PacedFraction)
+    double PacedFraction,
+    DispatchOptions Dispatch)
 {
     public const string Usage = """
         dotnet run -c Release --project src/AgentMessage.LoadTest -- [options]
@@ -39,6 +40,16 @@ public sealed record LoadOptions(
                                 (repeatable; for trying variations)
           --server-env KEY=VAL  an environment variable for the server, e.g. DOTNET_gcServer=0 (repeatable)
 
+        Dispatch scenarios, run only when --only names them (each on its own redis-server and servers):
+          drain                 a backlog drained by one instance, at simulator submit latency 0 ms and 50 ms
+          sustained             open-loop sends at half the 50 ms drain rate against a dispatching instance
+          fairness              organization A's backlog on a number paced at 1/s, then organization B's 10 sends
+          --drain-messages 20000  the drain's backlog
+          --baseline PATH       drain also with this AgentMessage.Server.dll (e.g. an earlier build), each
+                                latency's two rows back to back
+          --sustained 60s       how long the sustained scenario sends
+          --sustained-rate 1000 its sends per second when drain does not run in the same invocation
+
         Starts redis-server and the server on free 127.0.0.1 ports, runs every scenario, prints one
         table, and stops everything. Exits 1 if any scenario saw an error; never because of speed.
         """;
@@ -58,6 +69,7 @@ public sealed record LoadOptions(
         IReadOnlySet<string> scenarios = DefaultScenarios;
         var serverSettings = new List<string>();
         var serverEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
+        var dispatch = new DispatchOptions(20_000, null, TimeSpan.FromSeconds(60), 1000);
         try
         {
             for (var i = 0; i < args.Length; i++)
@@ -129,6 +141,18 @@ public sealed record LoadOptions(
 
                         serverEnvironment[value[..equals]] = value[(equals + 1)..];
                         break;
+                    case "--drain-messages":
+                        dispatch = dispatch with { DrainMessages = int.Parse(value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture) };
+                        break;
+                    case "--baseline":
+                        dispatch = dispatch with { BaselineAssembly = Path.GetFullPath(value) };
+                        break;
+                    case "--sustained":
+                        dispatch = dispatch with { SustainedDuration = ParseDuration(value) };
+                        break;
+                    case "--sustained-rate":
+                        dispatch = dispatch with { SustainedRate = double.Parse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture) };
+                        break;
                     case "--server-arg":
                         serverSettings.Add("--" + value.TrimStart('-'));
                         break;
@@ -141,6 +165,11 @@ public sealed record LoadOptions(
             {
                 throw new FormatException("--duration, --callers, --receipt-rounds and --receipt-rate must be positive, --warmup not negative");
             }
+
+            if (dispatch.DrainMessages < 1 || dispatch.SustainedDuration <= TimeSpan.Zero || dispatch.SustainedRate <= 0)
+            {
+                throw new FormatException("--drain-messages, --sustained and --sustained-rate must be positive");
+            }
         }
         catch (FormatException exception)
         {
@@ -151,15 +180,23 @@ public sealed record LoadOptions(
 
         server ??= typeof(LoadOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "ServerAssembly").Value!;
-        return new LoadOptions(duration, warmup, callers, streams, rounds, receiptRate, server, markdown, scenarios, serverSettings, serverEnvironment, paced);
+        return new LoadOptions(duration, warmup, callers, streams, rounds, receiptRate, server, markdown, scenarios, serverSettings, serverEnvironment, paced, dispatch);
     }
 
-    public static readonly IReadOnlySet<string> AllScenarios = new HashSet<string>(["noop", "grpc", "paced", "rest", "rest-h2", "idempotent", "limited", "streams", "streams-own"], StringComparer.Ordinal);
+    /// <summary>The scenarios that start their own redis-server and dispatching servers; together they
+    /// take several minutes, so they run only when --only names them.</summary>
+    public static readonly IReadOnlyList<string> DispatchScenarios = ["drain", "sustained", "fairness"];
+
+    // Declared after DispatchScenarios, which it includes: static fields initialise in order.
+    public static readonly IReadOnlySet<string> AllScenarios = new HashSet<string>(["noop", "grpc", "paced", "rest", "rest-h2", "idempotent", "limited", "streams", "streams-own", .. DispatchScenarios], StringComparer.Ordinal);
 
     public bool Runs(string scenario) => Scenarios.Contains(scenario);
 
-    /// <summary>Every scenario but the variations, which run only when --only names them.</summary>
-    private static readonly IReadOnlySet<string> DefaultScenarios = AllScenarios.Where(s => s != "rest-h2").ToHashSet(StringComparer.Ordinal);
+    /// <summary>Whether any scenario runs on the shared, API-only server.</summary>
+    public bool RunsApiScenarios => Scenarios.Except(DispatchScenarios).Any();
+
+    /// <summary>Every scenario but the variations and the dispatch scenarios, which run only when --only names them.</summary>
+    private static readonly IReadOnlySet<string> DefaultScenarios = AllScenarios.Where(s => s != "rest-h2" && !DispatchScenarios.Contains(s)).ToHashSet(StringComparer.Ordinal);
 
     private static TimeSpan ParseDuration(string value)
     {

@@ -41,6 +41,7 @@ public sealed class LoadTestRun : IAsyncDisposable
     private readonly Metadata auth = new() { { "authorization", $"Bearer {ServerProcess.ApiKey}" } };
     private readonly List<Row> rows = [];
     private readonly List<string> details = [];
+    private readonly List<string> dispatchTargets = [];
     private readonly string runId = Guid.NewGuid().ToString("N")[..8];
     private long keySequence;
 
@@ -188,8 +189,16 @@ public sealed class LoadTestRun : IAsyncDisposable
     /// <summary>Runs every scenario; true when any of them saw an error.</summary>
     private async Task<bool> RunAsync(CancellationToken ct)
     {
-        await CheckServerAsync(ct);
-        await WarmUpAsync(ct);
+        if (options.RunsApiScenarios)
+        {
+            await CheckServerAsync(ct);
+            await WarmUpAsync(ct);
+        }
+        else
+        {
+            // Only dispatch scenarios, each on servers of its own: this one would just take CPU.
+            await server.DisposeAsync();
+        }
 
         // The scenarios whose throughputs the targets compare run in two halves, in mirrored order
         // (A B C, C B A), so that a drift of the machine's speed during the run (a shared VM's CPU
@@ -266,8 +275,59 @@ public sealed class LoadTestRun : IAsyncDisposable
             ownStreams.Add(await OwnStreamsAsync(count, ct));
         }
 
+        await DispatchAsync(ct);
         Print(noop, grpcSend, paced, restSend, keyed, streams, ownStreams);
         return rows.Any(r => r.Errors > 0);
+    }
+
+    /// <summary>The dispatch scenarios, in the order they depend on: sustained runs at half of what
+    /// the 50 ms drain measured. With a baseline build, each latency's two drain rows run back to back.</summary>
+    private async Task DispatchAsync(CancellationToken ct)
+    {
+        var dispatch = new DispatchScenarios(options);
+        double? drainRate = null;
+        if (options.Runs("drain") && options.Dispatch.BaselineAssembly is { } baselinePath)
+        {
+            details.Add($"baseline build: dotnet {baselinePath}");
+        }
+
+        if (options.Runs("drain"))
+        {
+            foreach (var latency in new[] { TimeSpan.Zero, TimeSpan.FromMilliseconds(50) })
+            {
+                var current = await dispatch.DrainAsync(options.ServerAssembly, "this build", latency, ct);
+                Add(current);
+                if (latency > TimeSpan.Zero)
+                {
+                    drainRate = current.Rate;
+                }
+
+                if (options.Dispatch.BaselineAssembly is { } baseline)
+                {
+                    Add(await dispatch.DrainAsync(baseline, "baseline build", latency, ct));
+                }
+            }
+        }
+
+        if (options.Runs("sustained"))
+        {
+            Add(await dispatch.SustainedAsync(drainRate is { } measured ? measured / 2 : options.Dispatch.SustainedRate, ct));
+        }
+
+        if (options.Runs("fairness"))
+        {
+            Add(await dispatch.FairnessAsync(ct));
+        }
+
+        void Add(DispatchMeasurement measurement)
+        {
+            rows.Add(new Row(measurement.Scenario, measurement.Load, measurement.Throughput, measurement.Latencies, measurement.Errors.Total, measurement.RoundTrips, measurement.Commands, measurement.Usage, measurement.Notes));
+            details.AddRange(measurement.Details);
+            if (measurement.Target is { } target)
+            {
+                dispatchTargets.Add(target);
+            }
+        }
     }
 
     private async Task CheckServerAsync(CancellationToken ct)
@@ -639,9 +699,14 @@ public sealed class LoadTestRun : IAsyncDisposable
             }
         }
 
+        foreach (var dispatchTarget in dispatchTargets)
+        {
+            yield return dispatchTarget;
+        }
+
         var target = streams.FirstOrDefault(s => s.Streams == 10_000);
         var ownTarget = ownStreams.FirstOrDefault(s => s.Streams == 10_000);
-        if (target is null && ownTarget is null)
+        if (options.RunsApiScenarios && target is null && ownTarget is null)
         {
             yield return "NOT RUN: 10,000 concurrent streams, receipt-to-client p99 under 50 ms (pass --streams 10000)";
         }

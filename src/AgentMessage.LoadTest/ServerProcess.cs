@@ -8,8 +8,8 @@ namespace AgentMessage.LoadTest;
 /// AgentMessage.Server as its own process (<c>dotnet AgentMessage.Server.dll</c>, Release build), on
 /// Redis, configured entirely on the command line: both listeners on free loopback ports, the
 /// development organization seeded with a fixed key, send limits so high that only the
-/// rate-limit scenario's own organization limit ever refuses a send, a known receipt secret, no
-/// dispatch workers and warning-level logs.
+/// rate-limit scenario's own organization limit ever refuses a send, a known receipt secret,
+/// warning-level logs, and no dispatch unless asked for (the dispatch scenarios' instances).
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
@@ -39,7 +39,30 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The command-line configuration the server was started with.</summary>
     public IReadOnlyList<string> Settings { get; }
 
-    public static async Task<ServerProcess> StartAsync(string assembly, string redisConfiguration, IEnumerable<string> extraSettings, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    public static Task<ServerProcess> StartAsync(string assembly, string redisConfiguration, IEnumerable<string> extraSettings, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken) =>
+        StartAsync(assembly, redisConfiguration, extraSettings, environment, dispatch: false, cancellationToken);
+
+    /// <summary>Starts the server and waits until it is ready; with <paramref name="dispatch"/> false it only serves the API.</summary>
+    public static async Task<ServerProcess> StartAsync(string assembly, string redisConfiguration, IEnumerable<string> extraSettings, IReadOnlyDictionary<string, string> environment, bool dispatch, CancellationToken cancellationToken)
+    {
+        var server = Launch(assembly, redisConfiguration, extraSettings, environment, dispatch);
+        try
+        {
+            await server.WaitUntilReadyAsync(cancellationToken);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the server without waiting for it (a dispatching instance starts work before
+    /// it answers its readiness check, and the drain scenario watches it from the start).</summary>
+    /// <remarks>Dispatch is turned off with Workers = 0, the switch both this build and the build
+    /// before the dispatch rewrite know; with dispatch on, each build dispatches by its defaults.</remarks>
+    public static ServerProcess Launch(string assembly, string redisConfiguration, IEnumerable<string> extraSettings, IReadOnlyDictionary<string, string> environment, bool dispatch)
     {
         if (!File.Exists(assembly))
         {
@@ -61,52 +84,49 @@ public sealed class ServerProcess : IAsyncDisposable
             "--AgentMessage:RateLimits:Send:Burst=1000000000",
             "--AgentMessage:RateLimits:Send:PerSecond=1000000000",
             $"--AgentMessage:Carrier:ReceiptSecret={ReceiptSecret}",
-            "--AgentMessage:Delivery:Workers=0",
+            .. dispatch ? Array.Empty<string>() : ["--AgentMessage:Delivery:Workers=0"],
             "--Logging:LogLevel:Default=Warning",
             .. extraSettings,
         ];
 
         // Run from its own folder: the content root (appsettings.json) is the working directory.
         var child = ChildProcess.Start("AgentMessage.Server", DotnetHost(), [assembly, .. settings], Path.GetDirectoryName(assembly)!, environment);
-        var server = new ServerProcess(child, restUrl, grpcUrl, settings);
-        try
+        return new ServerProcess(child, restUrl, grpcUrl, settings);
+    }
+
+    /// <summary>Polls /readyz until it answers success (at most 60 s).</summary>
+    public async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = RestUrl, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
         {
-            using var http = new HttpClient { BaseAddress = restUrl, Timeout = TimeSpan.FromSeconds(2) };
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (true)
+            if (process.HasExited)
             {
-                if (child.HasExited)
-                {
-                    throw new InvalidOperationException($"the server exited before it was ready:\n{child.Tail}");
-                }
-
-                try
-                {
-                    using var response = await http.GetAsync("/readyz", cancellationToken);
-                    if (response.IsSuccessStatusCode)
-                    {
-                        return server;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-                catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                }
-
-                if (DateTime.UtcNow > deadline)
-                {
-                    throw new InvalidOperationException($"the server was not ready within 60 s:\n{child.Tail}");
-                }
-
-                await Task.Delay(100, cancellationToken);
+                throw new InvalidOperationException($"the server exited before it was ready:\n{process.Tail}");
             }
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
+
+            try
+            {
+                using var response = await http.GetAsync("/readyz", cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"the server was not ready within 60 s:\n{process.Tail}");
+            }
+
+            await Task.Delay(100, cancellationToken);
         }
     }
 
