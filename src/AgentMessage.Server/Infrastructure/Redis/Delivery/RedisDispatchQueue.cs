@@ -185,8 +185,21 @@ public sealed class RedisDispatchQueue(RedisGate redis, IOptions<DeliveryOptions
         return new CancelOutcome((int)reply[0] == 1, string.IsNullOrEmpty(status) ? null : StoredNames.DeliveryStatus.Parse(status));
     }
 
-    public Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        doorbell.WaitAsync(timeout, time, cancellationToken);
+    /// <summary>Waits for a doorbell, and no longer than until the first organization set aside by
+    /// its next due time is due again: the dispatcher, which was given none of them, does not know it.</summary>
+    public Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        foreach (var due in notBefore.Values)
+        {
+            if (due - now < timeout)
+            {
+                timeout = due > now ? due - now : TimeSpan.Zero;
+            }
+        }
+
+        return timeout <= TimeSpan.Zero ? Task.CompletedTask : doorbell.WaitAsync(timeout, time, cancellationToken);
+    }
 
     /// <summary>Subscribes to the dispatch doorbell once Redis can be reached (it may be down at
     /// start-up); until then, and whenever a ring is lost, the once-a-second rescan finds the work.</summary>
