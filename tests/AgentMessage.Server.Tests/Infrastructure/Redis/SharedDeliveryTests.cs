@@ -4,7 +4,7 @@ using Grpc.Core;
 
 namespace AgentMessage.Server.Tests.Infrastructure.Redis;
 
-/// <summary>Issue 5's guarantees on a real redis-server with two instances sharing it.</summary>
+/// <summary>Delivery's guarantees (docs/API.md section 9) on a real redis-server with two instances sharing it.</summary>
 public sealed class SharedDeliveryTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

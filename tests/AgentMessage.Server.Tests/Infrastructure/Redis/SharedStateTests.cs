@@ -14,7 +14,7 @@ using Organization = AgentMessage.Core.Organizations.Organization;
 
 namespace AgentMessage.Server.Tests.Infrastructure.Redis;
 
-/// <summary>Issue 3's guarantees, shown on a real redis-server with two instances sharing it.</summary>
+/// <summary>Shared state's guarantees (rate limits, idempotency, one truth for every instance), shown on a real redis-server with two instances sharing it.</summary>
 public sealed class SharedStateTests(RedisFixture redis, ITestOutputHelper output) : IClassFixture<RedisFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
