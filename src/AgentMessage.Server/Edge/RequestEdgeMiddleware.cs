@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using AgentMessage.Core.Refusals;
 using AgentMessage.Server.Edge.Grpc;
 using AgentMessage.Server.Edge.Rest;
@@ -10,8 +11,15 @@ namespace AgentMessage.Server.Edge;
 /// for non-gRPC requests, answers in the REST envelope whatever no endpoint answered (unknown path,
 /// wrong method, an exception outside any RPC).
 /// </summary>
-public sealed partial class RequestEdgeMiddleware(RequestDelegate next, ILogger<RequestEdgeMiddleware> logger)
+public sealed partial class RequestEdgeMiddleware(RequestDelegate next, ILoggerFactory loggers)
 {
+    /// <summary>The log category of the request log line. Operators filter on it
+    /// (<c>Logging:LogLevel:AgentMessage.Server.Observability.RequestEdgeMiddleware</c>), so it keeps
+    /// the name it had before this class moved.</summary>
+    public const string LogCategory = "AgentMessage.Server.Observability.RequestEdgeMiddleware";
+
+    private readonly ILogger logger = loggers.CreateLogger(LogCategory);
+
     public async Task InvokeAsync(HttpContext context)
     {
         var state = CallState.Start(context);
@@ -36,7 +44,7 @@ public sealed partial class RequestEdgeMiddleware(RequestDelegate next, ILogger<
             var refusal = Refusal.Of(exception);
             if (refusal is null)
             {
-                LogUnhandled(exception, context.Request.Method, context.Request.Path.Value);
+                LogUnhandled(exception, context.Request.Method, LoggedPath(context));
                 refusal = new Refusal(RefusalKind.Internal);
             }
 
@@ -60,7 +68,7 @@ public sealed partial class RequestEdgeMiddleware(RequestDelegate next, ILogger<
             LogAnswered(
                 context.Request.Protocol,
                 context.Request.Method,
-                context.Request.Path.Value,
+                LoggedPath(context),
                 context.Response.StatusCode,
                 string.IsNullOrEmpty(grpcStatus) ? string.Empty : $" grpc-status={grpcStatus}",
                 state.Refusal is { } refusal ? $" error={refusal.Kind.Code}" : string.Empty,
@@ -69,11 +77,24 @@ public sealed partial class RequestEdgeMiddleware(RequestDelegate next, ILogger<
         }
     }
 
+    /// <summary>
+    /// The path as the log line names it: the matched route's template (<c>/v1/consents/{number}</c>),
+    /// so no phone number or other value from the path reaches a log; a path no route matched, with
+    /// every run of digits masked.
+    /// </summary>
+    private static string LoggedPath(HttpContext context) =>
+        context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { Length: > 0 } template }
+            ? template
+            : DigitRuns().Replace(context.Request.Path.Value ?? string.Empty, "#");
+
+    [GeneratedRegex("[0-9]{3,}")]
+    private static partial Regex DigitRuns();
+
     [LoggerMessage(LogLevel.Information, "{Protocol} {Method} {Path} answered {Status}{GrpcStatus}{Error} in {ElapsedMs:0.0} ms request_id={RequestId}")]
-    private partial void LogAnswered(string protocol, string method, string? path, int status, string grpcStatus, string error, double elapsedMs, string requestId);
+    private partial void LogAnswered(string protocol, string method, string path, int status, string grpcStatus, string error, double elapsedMs, string requestId);
 
     [LoggerMessage(LogLevel.Error, "Unhandled exception for {Method} {Path}")]
-    private partial void LogUnhandled(Exception exception, string method, string? path);
+    private partial void LogUnhandled(Exception exception, string method, string path);
 
     /// <summary>The status of a gRPC call: in the trailers, or in the headers of a trailers-only
     /// response (a call that failed before writing a message).</summary>

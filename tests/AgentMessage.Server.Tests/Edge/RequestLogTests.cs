@@ -51,6 +51,33 @@ public sealed class RequestLogTests
             StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task PhoneNumbersInPaths_NeverReachTheLogLine()
+    {
+        var sink = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(
+            new Dictionary<string, string> { ["Logging:LogLevel:AgentMessage"] = "Information" },
+            services => services.AddSingleton<ILoggerProvider>(sink));
+
+        var (consent, _) = await server.Rest.CallAsync(Get("/v1/consents/+15554443333", TestServer.DevKey));
+        var (lookup, _) = await server.Rest.CallAsync(Get("/v1/lookups/%2B15550100000", TestServer.DevKey));
+        var (unknown, _) = await server.Rest.CallAsync(Get("/v1/nowhere/+15554443333/x", TestServer.DevKey));
+
+        // The line is written once the answer has gone out: wait for the last one.
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+        while (!sink.Lines.Any(l => l.Contains($"request_id={unknown.Header("X-Request-Id")}", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "the last call's log line never came");
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Contains("GET /v1/consents/{number} answered 200", LineOf(sink, consent.Header("X-Request-Id")), StringComparison.Ordinal);
+        Assert.Contains("GET /v1/lookups/{number} answered 200", LineOf(sink, lookup.Header("X-Request-Id")), StringComparison.Ordinal);
+        Assert.Contains("GET /v1/nowhere/+#/x answered 404", LineOf(sink, unknown.Header("X-Request-Id")), StringComparison.Ordinal);
+        var leaks = string.Join('\n', sink.Lines.Where(l => l.Contains("5554443333", StringComparison.Ordinal) || l.Contains("5550100000", StringComparison.Ordinal)));
+        Assert.Equal(string.Empty, leaks);
+    }
+
     private static string LineOf(CapturingLoggerProvider sink, string requestId) =>
         Assert.Single(sink.Lines, l => l.Contains($"request_id={requestId}", StringComparison.Ordinal));
 }
