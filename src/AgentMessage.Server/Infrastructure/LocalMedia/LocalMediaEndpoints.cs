@@ -102,7 +102,9 @@ public static class LocalMediaEndpoints
             return;
         }
 
+        // Served with the type it was uploaded as, and never another one a browser guesses from the bytes.
         context.Response.ContentType = media.MimeType;
+        context.Response.Headers.XContentTypeOptions = "nosniff";
         await context.Response.SendFileAsync(path, context.RequestAborted);
     }
 
