@@ -12,6 +12,9 @@ public sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalS
 
     public ConcurrentQueue<string> Lines { get; } = new();
 
+    /// <summary>The lines logged at Error or Critical, also in <see cref="Lines"/>.</summary>
+    public ConcurrentQueue<string> Errors { get; } = new();
+
     public ILogger CreateLogger(string categoryName) => new Logger(this);
 
     public void SetScopeProvider(IExternalScopeProvider scopeProvider) => scopes = scopeProvider;
@@ -45,7 +48,14 @@ public sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalS
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Lines.Enqueue((exception is null ? formatter(state, exception) : $"{formatter(state, exception)} {exception}") + owner.ScopeText());
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var line = (exception is null ? formatter(state, exception) : $"{formatter(state, exception)} {exception}") + owner.ScopeText();
+            owner.Lines.Enqueue(line);
+            if (logLevel >= LogLevel.Error)
+            {
+                owner.Errors.Enqueue(line);
+            }
+        }
     }
 }

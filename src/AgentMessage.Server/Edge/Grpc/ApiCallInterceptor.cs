@@ -76,6 +76,11 @@ public sealed partial class ApiCallInterceptor(ApiKeyAuthenticator authenticator
 
             await continuation(request, responseStream, context);
         }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The client went away (closed its stream, or the server is stopping): the end of the
+            // stream, not a fault, and nobody is left to tell otherwise.
+        }
         catch (Exception exception) when (Translate(exception, context) is { } translated)
         {
             throw translated;
