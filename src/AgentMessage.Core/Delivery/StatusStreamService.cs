@@ -47,7 +47,15 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
             throw RefusalException.Validation("after", "is older than the oldest retained event; start again without it");
         }
 
-        var cursor = query.After ?? await log.LastEventIdAsync(org, cancellationToken) ?? "0-0";
+        var newest = await log.LastEventIdAsync(org, cancellationToken) ?? "0-0";
+        if (query.After is { } resume && EventIds.Compare(resume, newest) > 0)
+        {
+            // No event of this organization has that id yet: a stream from it would wait in silence
+            // for events it could never recognise as new.
+            throw RefusalException.Validation("after", "is ahead of the newest event; use an event_id this stream gave you");
+        }
+
+        var cursor = query.After ?? newest;
         EventIds.TryParse(cursor, out var position);
         var open = new HashSet<string>(StringComparer.Ordinal);
         var snapshots = new List<StatusEvent>(named.Count);

@@ -195,6 +195,25 @@ public sealed class StatusStreamTests
     }
 
     [Fact]
+    public async Task StreamStatus_AfterAnEventIdAheadOfTheLog_IsRefusedOnBothFaces()
+    {
+        await using var server = await StartAsync();
+        await SendAsync(server, tag: "ahead");
+        const string future = "99999999999999-0";
+
+        var (response, body) = await server.Rest.CallAsync(Get($"/v1/messages/status/stream?tag=ahead&after={future}", TestServer.DevKey));
+        using var call = server.Messaging.StreamStatus(new StreamStatusRequest { Tag = "ahead", After = future }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(Ct));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("is ahead of the newest event; use an event_id this stream gave you", (string)body["error"]!["details"]!["after"]!);
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        var status = refused.GetRpcStatus()!;
+        Assert.Equal("VALIDATION_FAILED", status.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
+        Assert.Equal("after", Assert.Single(status.GetDetail<Google.Rpc.BadRequest>()!.FieldViolations).Field);
+    }
+
+    [Fact]
     public async Task StreamStatus_AThousandConcurrentStreams_EachReceiveTheEvent()
     {
         await using var server = await StartAsync();

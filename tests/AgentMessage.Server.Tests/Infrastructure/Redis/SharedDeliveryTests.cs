@@ -87,6 +87,18 @@ public sealed class SharedDeliveryTests(RedisFixture redis) : IClassFixture<Redi
     }
 
     [Fact]
+    public async Task ResumeFromAnEventIdAheadOfTheLog_IsRefused()
+    {
+        await using var instances = await StartAsync(("AgentMessage:Delivery:Workers", "0"));
+        await instances.A.SendAsync(DeliverySupport.OrdinaryRecipient);
+
+        using var ahead = instances.B.Messaging.StreamStatus(new StreamStatusRequest { After = "99999999999999-0" }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => ahead.ResponseStream.MoveNext(Ct));
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task InstanceStoppedWithPendingMessages_TheOtherDeliversThem()
     {
         await redis.Server.FlushAsync();
