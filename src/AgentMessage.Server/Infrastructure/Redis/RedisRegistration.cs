@@ -65,6 +65,7 @@ public static class RedisRegistration
         services.AddSingleton<IStatusEventLog>(sp => sp.GetRequiredService<RedisStatusStore>());
         services.AddSingleton<IDispatchQueue, RedisDispatchQueue>();
         services.AddHostedService<RedisEventReader>();
+        services.AddHostedService<RedisDeploymentCheck>();
 
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthTags.Ready]);
         return services;
