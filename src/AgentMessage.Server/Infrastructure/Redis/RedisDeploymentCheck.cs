@@ -8,12 +8,14 @@ namespace AgentMessage.Server.Infrastructure.Redis;
 /// accepted work silently: an eviction policy other than <c>noeviction</c> (under memory pressure
 /// Redis drops idempotency keys, queued messages, API keys) and no persistence at all (a restart
 /// loses everything, API keys included). Either is logged as an error at start; the service still
-/// starts, since the operator may know better (a cache-only test deployment). A Redis that refuses
+/// starts, since the operator may know better (a cache-only test deployment), and the check runs
+/// beside the start, not before it. A Redis that refuses
 /// CONFIG (managed services often do) or cannot be reached is noted and not held against it.
 /// </summary>
-public sealed partial class RedisDeploymentCheck(IOptions<RedisOptions> options, ILogger<RedisDeploymentCheck> logger) : IHostedService
+public sealed partial class RedisDeploymentCheck(IOptions<RedisOptions> options, ILogger<RedisDeploymentCheck> logger) : BackgroundService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>In the background, so a Redis that is down at start-up does not hold the start.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
@@ -40,7 +42,11 @@ public sealed partial class RedisDeploymentCheck(IOptions<RedisOptions> options,
                 }
             }
 
-            if (!checkedAny)
+            if (checkedAny)
+            {
+                LogChecked();
+            }
+            else
             {
                 LogUnchecked("no primary reachable");
             }
@@ -51,13 +57,14 @@ public sealed partial class RedisDeploymentCheck(IOptions<RedisOptions> options,
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
     [LoggerMessage(LogLevel.Error, "Redis {Server}: maxmemory-policy is {Policy}: under memory pressure Redis will evict keys this service needs (idempotency keys, queued messages, API keys); set it to noeviction")]
     private partial void LogEvictionPolicy(string server, string policy);
 
     [LoggerMessage(LogLevel.Error, "Redis {Server} keeps nothing on disk (appendonly no, no save points): a Redis restart loses every organization, key and queued message; turn on appendonly")]
     private partial void LogNoPersistence(string server);
+
+    [LoggerMessage(LogLevel.Information, "Checked Redis's eviction and persistence settings")]
+    private partial void LogChecked();
 
     [LoggerMessage(LogLevel.Information, "Could not check Redis's eviction and persistence settings ({Reason}); see the README's deployment section")]
     private partial void LogUnchecked(string reason);

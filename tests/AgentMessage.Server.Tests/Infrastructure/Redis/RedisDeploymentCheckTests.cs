@@ -28,7 +28,7 @@ public sealed class RedisDeploymentCheckTests(RedisFixture redis) : IClassFixtur
         }
     }
 
-    /// <summary>Starts a server on the fixture's Redis and returns its error-level log lines once it is up.</summary>
+    /// <summary>Starts a server on the fixture's Redis and returns its error-level log lines once the check has run.</summary>
     private async Task<IReadOnlyList<string>> StartAndCaptureAsync()
     {
         var sink = new CapturingLoggerProvider();
@@ -40,6 +40,13 @@ public sealed class RedisDeploymentCheckTests(RedisFixture redis) : IClassFixtur
                 ["Logging:LogLevel:AgentMessage"] = "Information",
             },
             services => services.AddSingleton<ILoggerProvider>(sink));
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+        while (!sink.Lines.Any(l => l.Contains("Checked Redis's eviction and persistence settings", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "the deployment check never finished");
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
         return [.. sink.Errors];
     }
 }
