@@ -49,12 +49,8 @@ public sealed partial class Dispatcher(
     private readonly Channel<Settled> settled = Channel.CreateUnbounded<Settled>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, byte> reportedFailures = new(StringComparer.Ordinal);
     private SemaphoreSlim? window;
-    private int outstanding;
     private long nextReclaimAt;
     private uint turn;
-
-    /// <summary>Submissions handed to the carrier and not yet recorded, on this instance.</summary>
-    public int Outstanding => Volatile.Read(ref outstanding);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -115,7 +111,6 @@ public sealed partial class Dispatcher(
                     {
                         // Only this loop takes slots, and it took no more than were free.
                         window.Wait(0, CancellationToken.None);
-                        Interlocked.Increment(ref outstanding);
                         _ = SubmitAsync(organizationId, message);
                     }
 
@@ -240,7 +235,6 @@ public sealed partial class Dispatcher(
 
     private void Free(int count)
     {
-        Interlocked.Add(ref outstanding, -count);
         window?.Release(count);
     }
 
@@ -258,7 +252,7 @@ public sealed partial class Dispatcher(
         }
         catch (OperationCanceledException)
         {
-            LogUndrained(Outstanding);
+            LogUndrained(max - window.CurrentCount);
         }
     }
 

@@ -15,6 +15,18 @@ public sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalS
     /// <summary>The lines logged at Error or Critical, also in <see cref="Lines"/>.</summary>
     public ConcurrentQueue<string> Errors { get; } = new();
 
+    /// <summary>Waits, up to 10 s, for a line containing <paramref name="text"/>: lines written after
+    /// an answer has gone out (the request log line) may come a moment after the client has it.</summary>
+    public async Task WaitForLineAsync(string text)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+        while (!Lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"no log line containing \"{text}\"");
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+    }
+
     public ILogger CreateLogger(string categoryName) => new Logger(this);
 
     public void SetScopeProvider(IExternalScopeProvider scopeProvider) => scopes = scopeProvider;
