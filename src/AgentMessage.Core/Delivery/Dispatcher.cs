@@ -163,16 +163,21 @@ public sealed partial class Dispatcher(
         try
         {
             var submission = await carrier.SubmitAsync(message, CancellationToken.None);
-            var outcome = submission.Accepted
-                ? new DispatchOutcome(message.Id, DeliveryStatus.Sent, null)
-                : new DispatchOutcome(message.Id, DeliveryStatus.Failed, submission.ErrorCode);
+            DispatchOutcome outcome;
             if (submission.Accepted)
             {
+                outcome = new DispatchOutcome(message.Id, DeliveryStatus.Sent, null);
                 LogSubmitted(organizationId, message.Id, submission.Reference);
+            }
+            else if (submission.RetryAfter is { } after)
+            {
+                outcome = DispatchOutcome.Retry(message.Id, time.GetUtcNow() + after);
+                LogDeferred(organizationId, message.Id, submission.ErrorCode ?? "transient", after);
             }
             else
             {
-                LogRejected(organizationId, message.Id, submission.ErrorCode);
+                outcome = new DispatchOutcome(message.Id, DeliveryStatus.Failed, submission.ErrorCode);
+                LogRejected(organizationId, message.Id, submission.ErrorCode ?? "rejected");
             }
 
             settled.Writer.TryWrite(new Settled(organizationId, outcome));
@@ -318,6 +323,9 @@ public sealed partial class Dispatcher(
 
     [LoggerMessage(LogLevel.Debug, "Carrier rejected {OrganizationId}/{MessageId}: {ErrorCode}")]
     private partial void LogRejected(string organizationId, string messageId, string errorCode);
+
+    [LoggerMessage(LogLevel.Debug, "Carrier refused {OrganizationId}/{MessageId} for now ({Reason}); due again in {After}")]
+    private partial void LogDeferred(string organizationId, string messageId, string reason, TimeSpan after);
 
     [LoggerMessage(LogLevel.Warning, "Dispatch paused: state store unavailable ({Message}); retrying")]
     private partial void LogPaused(string message);

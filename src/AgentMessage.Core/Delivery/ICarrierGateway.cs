@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using AgentMessage.Core.Messaging;
 
 namespace AgentMessage.Core.Delivery;
@@ -11,32 +10,44 @@ namespace AgentMessage.Core.Delivery;
 /// </summary>
 public interface ICarrierGateway
 {
-    /// <summary>Hands the message to the carrier. A refusal is an answer, not an exception; an
-    /// exception means the outcome is unknown and the submission will be retried.</summary>
+    /// <summary>Hands the message to the carrier. A refusal is an answer, not an exception: a
+    /// permanent one fails the message, a transient one (<see cref="CarrierSubmission.Retry"/>) puts it
+    /// back on the schedule. An exception means the outcome is unknown and the submission will be
+    /// retried after its lease.</summary>
     ValueTask<CarrierSubmission> SubmitAsync(Message message, CancellationToken cancellationToken);
 }
 
 /// <summary>The carrier's answer to a submission: accepted under <see cref="Reference"/> (its
-/// receipts name that reference), or rejected with <see cref="ErrorCode"/>.</summary>
+/// receipts name that reference), rejected for good with <see cref="ErrorCode"/>, or refused for now
+/// (<see cref="RetryAfter"/>: throttled, queue full, the link down), to be submitted again later.</summary>
 public sealed record CarrierSubmission
 {
-    private CarrierSubmission(bool accepted, string reference, string? errorCode)
+    private CarrierSubmission(bool accepted, string reference, string? errorCode, TimeSpan? retryAfter)
     {
         Accepted = accepted;
         Reference = reference;
         ErrorCode = errorCode;
+        RetryAfter = retryAfter;
     }
 
-    [MemberNotNullWhen(false, nameof(ErrorCode))]
+    /// <summary>The carrier took the message.</summary>
     public bool Accepted { get; }
+
+    /// <summary>The carrier refused the message for now: it stays <c>sending</c> and goes back on the
+    /// schedule, due after this long. Null for an accepted or rejected message.</summary>
+    public TimeSpan? RetryAfter { get; }
 
     /// <summary>The submission's reference (<see cref="CarrierReference"/>), accepted or not.</summary>
     public string Reference { get; }
 
-    /// <summary>Why the carrier refused the message; null when accepted.</summary>
+    /// <summary>Why the carrier refused the message (for good, or for now); null when accepted.</summary>
     public string? ErrorCode { get; }
 
-    public static CarrierSubmission Accept(string reference) => new(true, reference, null);
+    public static CarrierSubmission Accept(string reference) => new(true, reference, null, null);
 
-    public static CarrierSubmission Reject(string reference, string errorCode) => new(false, reference, errorCode);
+    public static CarrierSubmission Reject(string reference, string errorCode) => new(false, reference, errorCode, null);
+
+    /// <summary>A transient refusal: submit again after <paramref name="after"/>; <paramref name="reason"/> is logged.</summary>
+    public static CarrierSubmission Retry(string reference, TimeSpan after, string reason) =>
+        new(false, reference, reason, after < TimeSpan.Zero ? TimeSpan.Zero : after);
 }

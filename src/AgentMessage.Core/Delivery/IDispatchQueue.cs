@@ -30,7 +30,8 @@ public interface IDispatchQueue
     /// </summary>
     ValueTask<DispatchBatch> TakeAsync(string organizationId, int max, TimeSpan lease, CancellationToken cancellationToken);
 
-    /// <summary>Records the carrier's answers (sent, or failed with its error code) and ends their leases.</summary>
+    /// <summary>Records the carrier's answers (sent, or failed with its error code) and ends their
+    /// leases; an answer with a retry time puts its message back on the schedule, due then.</summary>
     ValueTask CompleteAsync(string organizationId, IReadOnlyList<DispatchOutcome> outcomes, CancellationToken cancellationToken);
 
     /// <summary>Puts every message (of any organization) whose lease has run out back in the
@@ -55,8 +56,14 @@ public sealed record DispatchBatch(IReadOnlyList<Message> Messages, int Expired,
     public static DispatchBatch Empty { get; } = new([], 0, null);
 }
 
-/// <summary>The carrier's answer to one submission: <c>sent</c>, or <c>failed</c> with its error code.</summary>
-public readonly record struct DispatchOutcome(string MessageId, DeliveryStatus Status, string? ErrorCode);
+/// <summary>The carrier's answer to one submission: <c>sent</c>, or <c>failed</c> with its error code;
+/// or, with <paramref name="RetryAt"/>, refused for now: the message stays <c>sending</c> (it is not
+/// terminal and was never accepted) and is due again at that time.</summary>
+public readonly record struct DispatchOutcome(string MessageId, DeliveryStatus Status, string? ErrorCode, DateTimeOffset? RetryAt = null)
+{
+    /// <summary>A transient refusal: back on the schedule at <paramref name="at"/>, still <c>sending</c>.</summary>
+    public static DispatchOutcome Retry(string messageId, DateTimeOffset at) => new(messageId, DeliveryStatus.Sending, null, at);
+}
 
 /// <summary>The result of a cancel: whether it canceled, and the message's status after it (null:
 /// no such message).</summary>

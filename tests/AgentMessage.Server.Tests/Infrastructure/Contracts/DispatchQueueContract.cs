@@ -168,6 +168,47 @@ public abstract class DispatchQueueContract
     }
 
     [Fact]
+    public async Task A_message_refused_for_now_stays_sending_and_is_taken_again_at_its_retry_time()
+    {
+        await using var stores = await CreateStoresAsync();
+        var org = ContractData.Organization();
+        var throttled = await AdmitAsync(stores, org);
+        var queue = stores.Get<IDispatchQueue>();
+        await queue.TakeAsync(org, 10, Lease, Ct);
+        var retryAt = stores.Time.GetUtcNow().AddSeconds(4);
+
+        await queue.CompleteAsync(org, [DispatchOutcome.Retry(throttled.Id, retryAt)], Ct);
+        var early = await queue.TakeAsync(org, 10, Lease, Ct);
+        var waiting = await stores.Get<IMessageStore>().GetAsync(org, throttled.Id, Ct);
+        stores.Time.Advance(TimeSpan.FromSeconds(4));
+        var due = await queue.TakeAsync(org, 10, Lease, Ct);
+        stores.Time.Advance(Lease + TimeSpan.FromSeconds(1));
+
+        Assert.Empty(early.Messages);
+        Assert.Equal(retryAt, early.NextDueAt);
+        Assert.Equal(DeliveryStatus.Sending, waiting!.Status);
+        Assert.Equal([throttled.Id], due.Messages.Select(m => m.Id));
+        Assert.Equal(DeliveryStatus.Sending, due.Messages[0].Status);
+        Assert.Equal(1, await queue.ReclaimAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_retry_for_a_message_no_longer_sending_is_dropped()
+    {
+        await using var stores = await CreateStoresAsync();
+        var org = ContractData.Organization();
+        var message = await AdmitAsync(stores, org);
+        var queue = stores.Get<IDispatchQueue>();
+        await queue.TakeAsync(org, 10, Lease, Ct);
+        await queue.CompleteAsync(org, [new(message.Id, DeliveryStatus.Sent, null)], Ct);
+
+        await queue.CompleteAsync(org, [DispatchOutcome.Retry(message.Id, stores.Time.GetUtcNow())], Ct);
+
+        Assert.Empty((await queue.TakeAsync(org, 10, Lease, Ct)).Messages);
+        Assert.Equal(DeliveryStatus.Sent, (await stores.Get<IMessageStore>().GetAsync(org, message.Id, Ct))!.Status);
+    }
+
+    [Fact]
     public async Task A_lapsed_lease_puts_the_message_back_to_be_taken_again()
     {
         await using var stores = await CreateStoresAsync();

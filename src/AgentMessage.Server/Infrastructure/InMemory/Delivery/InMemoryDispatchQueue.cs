@@ -107,7 +107,22 @@ public sealed class InMemoryDispatchQueue(InMemoryMessageStore messages, InMemor
             var schedule = For(organizationId);
             foreach (var outcome in outcomes)
             {
-                schedule.Leases.Remove(outcome.MessageId);
+                if (!schedule.Leases.Remove(outcome.MessageId, out var lease))
+                {
+                    lease = default;
+                }
+
+                if (outcome.RetryAt is { } retryAt)
+                {
+                    // Refused for now: still sending, due again at the retry time.
+                    if (lease.Entry is { } entry && messages.Find(organizationId, outcome.MessageId) is { Status: DeliveryStatus.Sending })
+                    {
+                        schedule.Scheduled.Add((retryAt.UtcTicks, ++sequence), entry);
+                    }
+
+                    continue;
+                }
+
                 statuses.Transition(organizationId, outcome.MessageId, outcome.Status, outcome.ErrorCode);
             }
         }

@@ -128,9 +128,11 @@ public static class DispatchScripts
         """;
 
     /// <summary>
-    /// Records the carrier's answers. KEYS: leases, events. ARGV: key prefix, occurred_at, event log
-    /// length, retention (ms), events doorbell channel, organization id, then per answer: message
-    /// id, status, error code ('' none). Ends each lease and moves each message. Returns how many moved.
+    /// Records the carrier's answers. KEYS: leases, events, scheduled. ARGV: key prefix, occurred_at,
+    /// event log length, retention (ms), events doorbell channel, organization id, then per answer:
+    /// message id, status, error code ('' none) or, for a transient refusal, status '' and the retry
+    /// time (ms). Ends each lease; moves each answered message, and puts each refused-for-now one
+    /// (still sending) on the scheduled set, due at its retry time. Returns how many moved.
     /// </summary>
     public static readonly string Complete = RedisScripts.MoveFunction + $$"""
         local ctx = {events = KEYS[2], loglen = ARGV[3], retention = ARGV[4], at = ARGV[2]}
@@ -139,7 +141,10 @@ public static class DispatchScripts
         for i = 7, #ARGV, 3 do
           local id = ARGV[i]
           redis.call('ZREM', KEYS[1], id)
-          if move(ARGV[1] .. '{{RedisKeys.MessageInfix}}' .. id, id, ARGV[i + 1], ARGV[i + 2], ctx) then
+          if ARGV[i + 1] == '' then
+            local status = redis.call('HGET', ARGV[1] .. '{{RedisKeys.MessageInfix}}' .. id, '{{RedisFields.MessageStatus}}')
+            if status == '{{Sending}}' then redis.call('ZADD', KEYS[3], tonumber(ARGV[i + 2]), id) end
+          elseif move(ARGV[1] .. '{{RedisKeys.MessageInfix}}' .. id, id, ARGV[i + 1], ARGV[i + 2], ctx) then
             count = count + 1
             moved = true
           end

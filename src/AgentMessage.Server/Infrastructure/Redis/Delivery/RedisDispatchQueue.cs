@@ -114,12 +114,24 @@ public sealed class RedisDispatchQueue(RedisGate redis, IOptions<DeliveryOptions
         args[5] = organizationId;
         for (var i = 0; i < outcomes.Count; i++)
         {
-            args[6 + (i * 3)] = outcomes[i].MessageId;
-            args[7 + (i * 3)] = StoredNames.DeliveryStatus.ToStored(outcomes[i].Status);
-            args[8 + (i * 3)] = outcomes[i].ErrorCode ?? string.Empty;
+            var outcome = outcomes[i];
+            args[6 + (i * 3)] = outcome.MessageId;
+            if (outcome.RetryAt is { } retryAt)
+            {
+                args[7 + (i * 3)] = string.Empty;
+                args[8 + (i * 3)] = retryAt.ToUnixTimeMilliseconds();
+            }
+            else
+            {
+                args[7 + (i * 3)] = StoredNames.DeliveryStatus.ToStored(outcome.Status);
+                args[8 + (i * 3)] = outcome.ErrorCode ?? string.Empty;
+            }
         }
 
-        await redis.RunAsync(db => db.ScriptEvaluateAsync(DispatchScripts.Complete, [RedisKeys.DispatchLeases(organizationId), RedisKeys.Events(organizationId)], args));
+        await redis.RunAsync(db => db.ScriptEvaluateAsync(
+            DispatchScripts.Complete,
+            [RedisKeys.DispatchLeases(organizationId), RedisKeys.Events(organizationId), RedisKeys.DispatchScheduled(organizationId)],
+            args));
     }
 
     public async ValueTask<int> ReclaimAsync(CancellationToken cancellationToken)
