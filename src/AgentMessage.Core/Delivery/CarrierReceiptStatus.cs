@@ -14,20 +14,23 @@ public static class CarrierReceiptStatus
     public const string Rejected = "REJECTD";
     public const string Accepted = "ACCEPTD";
     public const string Unknown = "UNKNOWN";
+    public const string Deleted = "DELETED";
+    public const string Enroute = "ENROUTE";
 
-    public static readonly IReadOnlyList<string> All = [Delivered, Undeliverable, Expired, Rejected, Accepted, Unknown];
+    public static readonly IReadOnlyList<string> All = [Delivered, Undeliverable, Expired, Rejected, Accepted, Unknown, Deleted, Enroute];
 
     public static bool IsKnown(string status) => All.Contains(status, StringComparer.Ordinal);
 
     /// <summary>
-    /// Our status for a carrier's: DELIVRD → delivered, UNDELIV and EXPIRED → undelivered,
-    /// REJECTD → failed, ACCEPTD → sent; UNKNOWN (and anything else) → null, the receipt changes nothing.
+    /// Our status for a carrier's (the SMPP 3.4 final states): DELIVRD → delivered; UNDELIV, EXPIRED
+    /// and UNKNOWN → undelivered; REJECTD and DELETED → failed; ACCEPTD → sent; ENROUTE (and anything
+    /// else) → null, the receipt changes nothing.
     /// </summary>
     public static DeliveryStatus? ToDeliveryStatus(string status) => status switch
     {
         Delivered => DeliveryStatus.Delivered,
-        Undeliverable or Expired => DeliveryStatus.Undelivered,
-        Rejected => DeliveryStatus.Failed,
+        Undeliverable or Expired or Unknown => DeliveryStatus.Undelivered,
+        Rejected or Deleted => DeliveryStatus.Failed,
         Accepted => DeliveryStatus.Sent,
         _ => null,
     };
@@ -39,6 +42,8 @@ public static class CarrierReceiptStatus
         Undeliverable => carrierErrorCode ?? "undeliverable",
         Expired => carrierErrorCode ?? "expired",
         Rejected => carrierErrorCode ?? "rejected",
+        Unknown => carrierErrorCode ?? "unknown",
+        Deleted => carrierErrorCode ?? "deleted",
         _ => null,
     };
 }

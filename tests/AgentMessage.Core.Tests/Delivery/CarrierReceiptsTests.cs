@@ -88,8 +88,8 @@ public sealed class CarrierReceiptsTests
     }
 
     [Theory]
-    [InlineData("UNKNOWN")]
     [InlineData("ENROUTE")]
+    [InlineData("SLEEPING")]
     public async Task Receipt_WithAStatusThatSaysNothing_NeverReachesTheStore(string carrierStatus)
     {
         var store = new LifecycleStatusStore();

@@ -118,7 +118,7 @@ public sealed class CarrierReceiptEndpointTests(DeliveryServer shared) : IClassF
     [InlineData("""{"reference":"org_development/x"}""", "status is required")]
     [InlineData("""{"reference":"no-slash","status":"DELIVRD"}""", "reference must be organization_id/message_id")]
     [InlineData("""{"reference":"a/b/c","status":"DELIVRD"}""", "reference must be organization_id/message_id")]
-    [InlineData("""{"reference":"org_development/x","status":"SLEEPING"}""", "status must be one of: DELIVRD, UNDELIV, EXPIRED, REJECTD, ACCEPTD, UNKNOWN")]
+    [InlineData("""{"reference":"org_development/x","status":"SLEEPING"}""", "status must be one of: DELIVRD, UNDELIV, EXPIRED, REJECTD, ACCEPTD, UNKNOWN, DELETED, ENROUTE")]
     [InlineData("""{"reference":"org_development/x","status":"DELIVRD","occurred_at":"yesterday"}""", "occurred_at must be an RFC 3339 timestamp")]
     [InlineData("""{"reference":"org_development/x","status":7}""", "status must be a string")]
     public async Task Receipt_Malformed_Returns400(string receipt, string message)

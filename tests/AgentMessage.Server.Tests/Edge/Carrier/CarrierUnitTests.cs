@@ -77,7 +77,9 @@ public sealed class CarrierUnitTests
     [InlineData("EXPIRED", DeliveryStatus.Undelivered)]
     [InlineData("REJECTD", DeliveryStatus.Failed)]
     [InlineData("ACCEPTD", DeliveryStatus.Sent)]
-    [InlineData("UNKNOWN", null)]
+    [InlineData("UNKNOWN", DeliveryStatus.Undelivered)]
+    [InlineData("DELETED", DeliveryStatus.Failed)]
+    [InlineData("ENROUTE", null)]
     public void CarrierStatuses_MapOntoOurs(string carrier, DeliveryStatus? ours) =>
         Assert.Equal(ours, CarrierReceiptStatus.ToDeliveryStatus(carrier));
 

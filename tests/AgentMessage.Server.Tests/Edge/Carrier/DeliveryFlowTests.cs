@@ -92,16 +92,33 @@ public sealed class DeliveryFlowTests(DeliveryServer shared) : IClassFixture<Del
     }
 
     [Fact]
-    public async Task Receipt_Unknown_ChangesNothing()
+    public async Task Receipt_Enroute_ChangesNothing()
     {
         var id = await server.SendAsync(CarrierSimulator.NoReceiptNumber);
         await server.WaitForStatusAsync(id, "sent");
 
-        var (response, body) = await server.PostReceiptAsync(ReceiptBody(id, "UNKNOWN"));
+        var (response, body) = await server.PostReceiptAsync(ReceiptBody(id, "ENROUTE"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.False((bool)body["data"]!["applied"]!);
         Assert.Equal("sent", await server.StatusAsync(id));
+    }
+
+    [Theory]
+    [InlineData("UNKNOWN", "undelivered", "unknown")]
+    [InlineData("DELETED", "failed", "deleted")]
+    public async Task Receipt_FinalSmppStates_EndTheMessage(string carrierStatus, string status, string errorCode)
+    {
+        var id = await server.SendAsync(CarrierSimulator.NoReceiptNumber);
+        await server.WaitForStatusAsync(id, "sent");
+
+        var (response, body) = await server.PostReceiptAsync(ReceiptBody(id, carrierStatus));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True((bool)body["data"]!["applied"]!);
+        var message = await server.GetMessageAsync(id);
+        Assert.Equal(status, (string)message["status"]!);
+        Assert.Equal(errorCode, (string)message["error_code"]!);
     }
 
     [Theory]
