@@ -102,6 +102,7 @@ public static class ServiceRegistration
         services.AddSingleton<IMessageStatusStore>(sp => sp.GetRequiredService<InMemoryStatusStore>());
         services.AddSingleton<IStatusEventLog>(sp => sp.GetRequiredService<InMemoryStatusStore>());
         services.AddSingleton<IMediaCatalog, InMemoryMediaCatalog>();
+        services.AddSingleton<ICarrierLinkStore, InMemoryCarrierLinkStore>();
         return services;
     }
 

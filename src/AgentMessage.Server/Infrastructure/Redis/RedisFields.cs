@@ -48,4 +48,11 @@ public static class RedisFields
 
     /// <summary>Message hash: its sender's pace interval when it was accepted (ms).</summary>
     public const string MessagePaceInterval = "pi";
+
+    /// <summary>Carrier progress hash: the concatenation reference every part of the message carries
+    /// (the other fields are part numbers).</summary>
+    public const string CarrierConcatReference = "r";
+
+    /// <summary>Carrier receipts hash: the message's status once decided (the other fields are part numbers).</summary>
+    public const string CarrierDecidedStatus = "d";
 }

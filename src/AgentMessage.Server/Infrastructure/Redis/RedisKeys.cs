@@ -9,7 +9,9 @@ namespace AgentMessage.Server.Infrastructure.Redis;
 /// <summary>
 /// Every key the service uses. Everything one organization touches in one operation carries the
 /// hash tag <c>{o:ORG}</c>, so it lands in one Cluster slot and one script may touch it all.
-/// API keys are found by their hash before the organization is known, so they have their own tag.
+/// API keys are found by their hash before the organization is known, so they have their own tag;
+/// so do the carrier link's keys, each of which one call touches alone (a carrier id, a message's
+/// carrier reference, an inbound message's key).
 /// </summary>
 public static class RedisKeys
 {
@@ -96,6 +98,22 @@ public static class RedisKeys
     public static RedisKey Bucket(string org, RateLimitedOperation operation) => $"{Org(org)}:rl:{StoredNames.RateLimitedOperation.ToStored(operation)}";
 
     public static RedisKey Idempotency(IdempotencyScope scope) => $"{Org(scope.OrganizationId)}:idem:{StoredNames.IdempotentOperation.ToStored(scope.Operation)}:{scope.KeyDigest}";
+
+    /// <summary>String: a carrier's message id to the message part it names (<c>reference\npart\nparts</c>).
+    /// Looked up by the carrier id alone, so it carries that id as its own tag.</summary>
+    public static RedisKey CarrierId(string carrierId) => $"am:carrier-id:{{{carrierId}}}";
+
+    /// <summary>Hash: a multipart message's progress on the carrier link: its concatenation reference
+    /// (<see cref="RedisFields.CarrierConcatReference"/>) and part number to the carrier's id of each
+    /// accepted part. Tagged with the message's carrier reference.</summary>
+    public static RedisKey CarrierProgress(string reference) => $"am:carrier:{{{reference}}}:progress";
+
+    /// <summary>Hash: part number to the final receipt status of each part of a multipart message, and
+    /// the message's status once decided (<see cref="RedisFields.CarrierDecidedStatus"/>).</summary>
+    public static RedisKey CarrierReceipts(string reference) => $"am:carrier:{{{reference}}}:receipts";
+
+    /// <summary>Hash: part number to text of a concatenated inbound message being put back together.</summary>
+    public static RedisKey InboundParts(string key) => $"am:inbound:{{{key}}}";
 
     /// <summary>A key in the organization's slot that is never written: a script's unused KEYS entry.</summary>
     public static RedisKey Unused(string org) => $"{Org(org)}:unused";

@@ -64,6 +64,7 @@ public static class RedisRegistration
         services.AddSingleton<IMessageStatusStore>(sp => sp.GetRequiredService<RedisStatusStore>());
         services.AddSingleton<IStatusEventLog>(sp => sp.GetRequiredService<RedisStatusStore>());
         services.AddSingleton<IDispatchQueue, RedisDispatchQueue>();
+        services.AddSingleton<ICarrierLinkStore, RedisCarrierLinkStore>();
         services.AddHostedService<RedisEventReader>();
         services.AddHostedService<RedisDeploymentCheck>();
 

@@ -6,6 +6,7 @@ using AgentMessage.Server.Infrastructure.Redis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
 
 namespace AgentMessage.Server.Tests.Infrastructure.Contracts;
 
@@ -45,6 +46,21 @@ public sealed class StoreHarness : IAsyncDisposable
 
     public T Get<T>()
         where T : notnull => services.GetRequiredService<T>();
+
+    /// <summary>Every key on the Redis server with its time to live (null: none). The Redis suites
+    /// start each test on an empty server, so these are the keys the test's calls wrote.</summary>
+    public async Task<IReadOnlyDictionary<string, TimeSpan?>> RedisKeysAsync()
+    {
+        var multiplexer = Get<IConnectionMultiplexer>();
+        var db = multiplexer.GetDatabase();
+        var keys = new Dictionary<string, TimeSpan?>(StringComparer.Ordinal);
+        await foreach (var key in multiplexer.GetServers()[0].KeysAsync())
+        {
+            keys[key!] = await db.KeyTimeToLiveAsync(key);
+        }
+
+        return keys;
+    }
 
     /// <summary>A policy no test refills noticeably: one token a day after the burst.</summary>
     public static RateLimitPolicy Generous { get; } = new(1000, 1.0 / 86_400);
