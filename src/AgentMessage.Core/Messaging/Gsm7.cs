@@ -103,9 +103,9 @@ public static class Gsm7
             return string.Empty;
         }
 
-        int length = DecodedLength(septets);
+        // Never more characters than septets (an escape pair makes one).
         char[]? rented = null;
-        Span<char> chars = length <= 256 ? stackalloc char[256] : (rented = ArrayPool<char>.Shared.Rent(length));
+        Span<char> chars = septets.Length <= 256 ? stackalloc char[256] : (rented = ArrayPool<char>.Shared.Rent(septets.Length));
         int at = 0;
         for (int i = 0; i < septets.Length; i++)
         {
@@ -134,22 +134,6 @@ public static class Gsm7
         }
 
         return text;
-    }
-
-    private static int DecodedLength(ReadOnlySpan<byte> septets)
-    {
-        int length = 0;
-        for (int i = 0; i < septets.Length; i++)
-        {
-            if ((septets[i] & 0x7F) == Escape)
-            {
-                i++;
-            }
-
-            length++;
-        }
-
-        return length;
     }
 
     private static short Lookup(char c) =>
