@@ -24,30 +24,10 @@ public readonly record struct SegmentInfo(TextEncoding Encoding, int Segments, i
 /// <summary>Works out the encoding and segment count of an SMS body.</summary>
 public static class SegmentCounter
 {
-    private const int Gsm7SingleCapacity = 160;
-    private const int Gsm7MultiCapacity = 153;
-    private const int Ucs2SingleCapacity = 70;
-    private const int Ucs2MultiCapacity = 67;
-
-    // GSM 03.38 basic table in code-point order, 0x00-0x7F, with 0x1B (escape to the
-    // extension table) left out. Non-ASCII characters are escaped so look-alikes cannot
-    // slip in (e.g. Greek capital omega U+03A9, not the ohm sign U+2126).
-    private const string BasicChars =
-        "@\u00A3$\u00A5\u00E8\u00E9\u00F9\u00EC\u00F2\u00C7\n\u00D8\u00F8\r\u00C5\u00E5" + // @ £ $ ¥ è é ù ì ò Ç LF Ø ø CR Å å
-        "\u0394_\u03A6\u0393\u039B\u03A9\u03A0\u03A8\u03A3\u0398\u039E\u00C6\u00E6\u00DF\u00C9" + // Δ _ Φ Γ Λ Ω Π Ψ Σ Θ Ξ (ESC) Æ æ ß É
-        " !\"#\u00A4%&'()*+,-./" + // space ! " # ¤ % & ' ( ) * + , - . /
-        "0123456789:;<=>?" +
-        "\u00A1ABCDEFGHIJKLMNO" + // ¡ A-O
-        "PQRSTUVWXYZ\u00C4\u00D6\u00D1\u00DC\u00A7" + // P-Z Ä Ö Ñ Ü §
-        "\u00BFabcdefghijklmno" + // ¿ a-o
-        "pqrstuvwxyz\u00E4\u00F6\u00F1\u00FC\u00E0"; // p-z ä ö ñ ü à
-
-    // GSM 03.38 extension table: each is sent as escape + character, i.e. two septets.
-    private const string ExtensionChars = "\f^{}\\[~]|\u20AC"; // FF ^ { } \ [ ~ ] | €
-
-    // Built once; SearchValues gives vectorised, allocation-free scans on every call.
-    private static readonly SearchValues<char> Gsm7Chars = SearchValues.Create(BasicChars + ExtensionChars);
-    private static readonly SearchValues<char> Gsm7ExtensionChars = SearchValues.Create(ExtensionChars);
+    internal const int Gsm7SingleCapacity = 160;
+    internal const int Gsm7MultiCapacity = 153;
+    internal const int Ucs2SingleCapacity = 70;
+    internal const int Ucs2MultiCapacity = 67;
 
     // Not IndexOfAnyInRange: that allocates on every call until the JIT tiers the caller up.
     private static readonly SearchValues<char> HighSurrogates = SearchValues.Create(CharRange('\uD800', '\uDBFF'));
@@ -65,7 +45,7 @@ public static class SegmentCounter
             return new SegmentInfo(TextEncoding.Gsm7, 0, 0);
         }
 
-        return span.ContainsAnyExcept(Gsm7Chars) ? CountUcs2(span) : CountGsm7(span);
+        return Gsm7.IsEncodable(span) ? CountGsm7(span) : CountUcs2(span);
     }
 
     private static SegmentInfo CountGsm7(ReadOnlySpan<char> text)
@@ -75,7 +55,7 @@ public static class SegmentCounter
         var packer = new Packer(Gsm7MultiCapacity);
         while (true)
         {
-            int next = text.IndexOfAny(Gsm7ExtensionChars);
+            int next = text.IndexOfAny(Gsm7.ExtensionTableChars);
             if (next < 0)
             {
                 packer.AddSingles(text.Length);
