@@ -25,7 +25,7 @@ public sealed partial class SmppLink : BackgroundService, IHealthCheck
     private readonly ISmppInboundHandler inbound;
     private readonly TimeProvider time;
     private readonly ILogger<SmppLink> logger;
-    private readonly ILogger<SmppConnection> sessionLogger;
+    private readonly ILoggerFactory loggers;
     private readonly Channel<SmppRequest> outbound = Channel.CreateUnbounded<SmppRequest>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly SmppConnection?[] sessions;
     private readonly TaskCompletionSource firstBind = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -37,7 +37,7 @@ public sealed partial class SmppLink : BackgroundService, IHealthCheck
         this.inbound = inbound;
         this.time = time;
         logger = loggers.CreateLogger<SmppLink>();
-        sessionLogger = loggers.CreateLogger<SmppConnection>();
+        this.loggers = loggers;
         sessions = new SmppConnection?[Math.Max(1, this.options.Binds)];
         Pacer = new SubmitPacer(this.options.MaxSubmitsPerSecond, time);
     }
@@ -120,7 +120,7 @@ public sealed partial class SmppLink : BackgroundService, IHealthCheck
             try
             {
                 var stream = await ConnectAsync(stoppingToken);
-                await using var session = new SmppConnection(bind, stream, options, outbound.Reader, inbound, Pacer, time, sessionLogger);
+                await using var session = new SmppConnection(bind, stream, options, outbound.Reader, inbound, Pacer, time, loggers.CreateLogger<SmppConnection>());
                 var answer = await session.BindAsync();
                 if (answer.IsOk)
                 {
