@@ -63,7 +63,8 @@ public static class DeliveryRegistration
         services.AddSingleton<ICarrierReceiptSink, CarrierReceipts>();
         services.AddHttpClient(CarrierSimulator.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10)).RemoveAllLoggers();
         services.AddSingleton<CarrierSimulator>();
-        services.AddSingleton<ISmppInboundHandler, SmppInbound>();
+        services.AddSingleton<SmppInbound>();
+        services.AddSingleton<ISmppInboundHandler>(sp => sp.GetRequiredService<SmppInbound>());
         services.AddSingleton<SmppLink>();
         services.AddSingleton<SmppCarrierGateway>();
         services.AddSingleton<ICarrierGateway>(sp => sp.GetRequiredService<IOptions<CarrierGatewayOptions>>().Value.IsSmpp
