@@ -425,11 +425,19 @@ const server = smpp.createServer((session) => {
   session.on('close', () => onClose(conn))
 })
 
+// Sends FIN, and destroys the socket if the peer has not closed its side a second later: a peer that
+// ignores the end of the session must not keep it open (and counted) for ever.
+function closeGracefully(conn) {
+  conn.socket.end()
+  setTimeout(() => conn.socket.destroy(), 1000).unref()
+}
+
 function onSessionError(conn, error) {
   if (error instanceof FramingError) {
     log('invalid_pdu', { session: conn.index, sequence: error.sequence, detail: error.message })
     const nack = encodePdu(COMMAND.generic_nack, STATUS.RINVCMDLEN, error.sequence, Buffer.alloc(0))
-    conn.socket.end(nack)
+    // Closed outright once the nack is out, not half-closed: nothing more from this peer can be framed.
+    conn.socket.end(nack, () => conn.socket.destroy())
     return
   }
   // Socket errors (ECONNRESET, EPIPE): the close that follows is logged as the disconnect.
@@ -474,7 +482,7 @@ function onPdu(conn, pdu) {
     case 'unbind':
       log('unbind', { session: conn.index, sequence: pdu.sequence_number })
       conn.bound = false
-      send(conn, pdu.response(), () => conn.session.close())
+      send(conn, pdu.response(), () => closeGracefully(conn))
       return
     default:
       log('unsupported_command', {
@@ -939,7 +947,7 @@ const routes = {
     const sequence = nextSequence(conn)
     conn.bound = false
     const reply = await request(conn, encodePdu(COMMAND.unbind, 0, sequence, Buffer.alloc(0)), sequence, number(body?.timeoutMs, 'timeoutMs', { fallback: 5000 }))
-    conn.session.close()
+    closeGracefully(conn)
     return reply
   },
   'POST /raw': (body) => {
