@@ -1,6 +1,5 @@
 using System.Globalization;
 using AgentMessage.Server.Infrastructure.Smpp;
-using AgentMessage.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentMessage.Server.Tests.Support;

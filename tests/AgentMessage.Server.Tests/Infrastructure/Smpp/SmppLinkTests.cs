@@ -3,8 +3,6 @@ using System.Text;
 using AgentMessage.Core.Compliance;
 using AgentMessage.Server.Hosting;
 using AgentMessage.Server.Infrastructure.Smpp;
-using AgentMessage.Server.Tests.Support;
-using AgentMessage.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using static AgentMessage.Server.Tests.Support.RestRequests;
 
@@ -183,7 +181,7 @@ public sealed class SmppLinkTests(SmscFixture fixture) : IClassFixture<SmscFixtu
     public async Task AMultipartMessage_WithAPartRefusedForGood_FailsAndItsRemainingPartsAreNotSubmitted()
     {
         await Smsc.AddRuleAsync(SmscRule.Status(0, count: 1), Ct);
-        await Smsc.AddRuleAsync(SmscRule.Status(SmscCommandStatus.InvalidSourceAddress), Ct);
+        await Smsc.AddRuleAsync(SmscRule.Status(0x0Au), Ct);
         await using var server = await SmppSupport.StartBoundAsync(Smsc);
 
         var id = await server.SendTextAsync(string.Concat(Enumerable.Repeat("y", 400)));
