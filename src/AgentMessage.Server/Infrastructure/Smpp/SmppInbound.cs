@@ -17,6 +17,7 @@ public sealed partial class SmppInbound(
     ICarrierLinkStore store,
     ICarrierReceiptSink receipts,
     InboundKeywordHandler keywords,
+    TimeProvider time,
     ILogger<SmppInbound> logger) : ISmppInboundHandler
 {
     /// <summary>How long the parts of a concatenated inbound message wait for the rest.</summary>
@@ -79,12 +80,7 @@ public sealed partial class SmppInbound(
             return;
         }
 
-        var part = await store.FindAsync(MessageIds.Normalize(id), cancellationToken);
-        if (part is null && MessageIds.DecimalAsHex(id) is { } hex)
-        {
-            part = await store.FindAsync(MessageIds.Normalize(hex), cancellationToken);
-        }
-
+        var part = await FindAsync(id, cancellationToken);
         if (part is null)
         {
             Interlocked.Increment(ref unknownReceipts);
@@ -112,6 +108,40 @@ public sealed partial class SmppInbound(
         var errorCode = status != CarrierReceiptStatus.Delivered && !string.IsNullOrWhiteSpace(err) ? "dlr_" + err.Trim() : null;
         await receipts.ApplyAsync(new CarrierReceipt(part.Reference, status, errorCode, null), cancellationToken);
     }
+
+    /// <summary>
+    /// The part an SMSC id names. A fast SMSC can send the receipt before the instance that submitted
+    /// has recorded the id from submit_sm_resp (on this bind or another instance's), so an id not
+    /// found yet is looked up again a few times over about a second and a half before it counts as
+    /// unknown.
+    /// </summary>
+    private async Task<CarrierPart?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        var normalized = MessageIds.Normalize(id);
+        var hex = MessageIds.DecimalAsHex(id) is { } decimalValue ? MessageIds.Normalize(decimalValue) : null;
+        for (var attempt = 0; ; attempt++)
+        {
+            if (await store.FindAsync(normalized, cancellationToken) is { } part)
+            {
+                return part;
+            }
+
+            if (hex is not null && hex != normalized && await store.FindAsync(hex, cancellationToken) is { } byDecimal)
+            {
+                return byDecimal;
+            }
+
+            if (attempt == LookupRetries.Length)
+            {
+                return null;
+            }
+
+            await Task.Delay(LookupRetries[attempt], time, cancellationToken);
+        }
+    }
+
+    /// <summary>The waits between lookups of an id not found yet.</summary>
+    private static readonly TimeSpan[] LookupRetries = [TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(1)];
 
     /// <summary>The receipt status a final SMPP state reports (docs/API.md section 9); null for
     /// states on the way (ACCEPTD, ENROUTE) and anything unrecognised.</summary>

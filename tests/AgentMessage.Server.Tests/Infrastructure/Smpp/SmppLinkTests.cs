@@ -341,7 +341,7 @@ public sealed class SmppLinkTests(SmscFixture fixture) : IClassFixture<SmscFixtu
         var (send, sendBody) = await server.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages", TestServer.DevKey,
             $$"""{"from":"{{DevSeed.SenderNumber}}","to":"{{DeliverySupport.OrdinaryRecipient}}","text":"pic","media":["https://example.com/a.png"]}"""));
         var (upload, uploadBody) = await server.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages/media-upload", TestServer.DevKey,
-            """{"content_type":"image/png","byte_size":100}"""));
+            """{"mime_type":"image/png","byte_size":100}"""));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, send.StatusCode);
         Assert.Equal("MMS_DISABLED", (string)sendBody["error"]!["code"]!);

@@ -236,11 +236,14 @@ public static class PduCodec
             reader.Byte(),
             reader.CString(AddressRangeSize, CommandStatus.InvalidCommandLength));
 
+    // A response's identifier is read leniently, whatever its length and with or without its NUL at
+    // the end of the body: SMSCs send system_ids and message_ids longer than SMPP 3.4 allows, and
+    // refusing the answer would turn a bind into a refused one or an accepted message into a resend.
     private static string ReadRespSystemId(ref PduReader reader) =>
-        reader.AtEnd ? "" : reader.CString(SystemIdSize, CommandStatus.InvalidSystemId);
+        reader.AtEnd ? "" : reader.LenientCString();
 
     private static string ReadRespMessageId(ref PduReader reader) =>
-        reader.AtEnd ? "" : reader.CString(MessageIdSize, CommandStatus.InvalidMessageId);
+        reader.AtEnd ? "" : reader.LenientCString();
 
     private static DeliverSmResp ReadDeliverSmResp(ref PduReader reader)
     {
@@ -347,7 +350,7 @@ public static class PduCodec
                 w.CString(bind.AddressRange, AddressRangeSize, nameof(bind.AddressRange));
                 break;
             case BindRespPdu resp:
-                w.CString(resp.SystemId, SystemIdSize, nameof(resp.SystemId));
+                w.CString(resp.SystemId, MaxLength, nameof(resp.SystemId));
                 w.Tlvs(resp.Tlvs);
                 break;
             case Outbind outbind:
@@ -375,7 +378,7 @@ public static class PduCodec
                 w.Tlvs(sm.Tlvs);
                 break;
             case SubmitSmResp resp:
-                w.CString(resp.MessageId, MessageIdSize, nameof(resp.MessageId));
+                w.CString(resp.MessageId, MaxLength, nameof(resp.MessageId));
                 break;
             case DeliverSmResp:
                 w.Byte(0);
@@ -394,7 +397,7 @@ public static class PduCodec
                 w.Tlvs(data.Tlvs);
                 break;
             case DataSmResp resp:
-                w.CString(resp.MessageId, MessageIdSize, nameof(resp.MessageId));
+                w.CString(resp.MessageId, MaxLength, nameof(resp.MessageId));
                 w.Tlvs(resp.Tlvs);
                 break;
             case QuerySm query:
@@ -490,6 +493,21 @@ public static class PduCodec
 
             _at += nul + 1;
             return nul == 0 ? "" : Encoding.Latin1.GetString(rest[..nul]);
+        }
+
+        /// <summary>A C-octet string of any length, ending at its NUL or at the end of the body.</summary>
+        public string LenientCString()
+        {
+            if (Error != CommandStatus.Ok)
+            {
+                return "";
+            }
+
+            ReadOnlySpan<byte> rest = body.AsSpan(_at);
+            int nul = rest.IndexOf((byte)0);
+            var text = nul < 0 ? rest : rest[..nul];
+            _at += nul < 0 ? rest.Length : nul + 1;
+            return Encoding.Latin1.GetString(text);
         }
 
         public ReadOnlyMemory<byte> ShortMessage()

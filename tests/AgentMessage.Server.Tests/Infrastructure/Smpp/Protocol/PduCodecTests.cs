@@ -463,11 +463,25 @@ public sealed class PduCodecTests
     }
 
     [Fact]
-    public void Decode_MessageIdOverItsSize_IsInvalidMessageId()
+    public void Decode_AResponsesMessageIdOverItsSize_IsReadWhole()
     {
         byte[] bytes = WithLength(Hex("00000000 80000004 00000000 00000001" + Cs(new string('f', 65))));
 
-        Assert.Equal(CommandStatus.InvalidMessageId, PduCodec.Decode(bytes).ErrorStatus);
+        var decoded = PduCodec.Decode(bytes);
+
+        Assert.Equal(CommandStatus.Ok, decoded.ErrorStatus);
+        Assert.Equal(new string('f', 65), Assert.IsType<SubmitSmResp>(decoded.Pdu).MessageId);
+    }
+
+    [Fact]
+    public void Decode_ABindRespsSystemIdOverItsSizeAndWithoutItsNul_IsReadWhole()
+    {
+        byte[] bytes = WithLength(Hex("00000000 80000009 00000000 00000001" + Convert.ToHexString("AgentMessageSMSC-1"u8)));
+
+        var decoded = PduCodec.Decode(bytes);
+
+        Assert.Equal(CommandStatus.Ok, decoded.ErrorStatus);
+        Assert.Equal("AgentMessageSMSC-1", Assert.IsType<BindTransceiverResp>(decoded.Pdu).SystemId);
     }
 
     [Fact]
