@@ -92,6 +92,9 @@ public static class SmscEventTypes
     /// <summary>Raw bytes were written to the session (<see cref="SmscEvent.Detail"/> is their hex).</summary>
     public const string RawSent = "raw_sent";
 
+    /// <summary>The SMSC failed on a PDU (a bug in smsc.mjs; node's stderr, in <see cref="SmscServer.LogTail"/>, has the stack); answered with generic_nack ESME_RSYSERR.</summary>
+    public const string InternalError = "internal_error";
+
     /// <summary>A socket error (the disconnect follows).</summary>
     public const string SocketError = "socket_error";
 

@@ -335,10 +335,10 @@ function encodeText(text, encoding) {
 // ---------------------------------------------------------------------------------------------------
 // Sessions
 
+// node-smpp drops the PDU (and returns false) when the socket is no longer writable: the close that
+// made it so is in the event log.
 function send(conn, pdu, onFlushed) {
-  if (!conn.session.send(pdu, onFlushed)) {
-    conn.lostWrites++
-  }
+  conn.session.send(pdu, onFlushed)
 }
 
 function nextSequence(conn) {
@@ -406,7 +406,6 @@ const server = smpp.createServer((session) => {
     pending: new Map(),
     rawWaiters: [],
     closed: false,
-    lostWrites: 0,
   }
   connections.set(conn.index, conn)
   session.socket.setNoDelay(true)
