@@ -349,6 +349,53 @@ public sealed class SmppLinkTests(SmscFixture fixture) : IClassFixture<SmscFixtu
         Assert.Equal("MMS_DISABLED", (string)uploadBody["error"]!["code"]!);
     }
 
+    [Theory]
+    [InlineData("AgentMessage:Carrier:Smpp:Host", "", "AgentMessage:Carrier:Smpp:Host is required")]
+    [InlineData("AgentMessage:Carrier:Smpp:Password", "toolongpassword", "AgentMessage:Carrier:Smpp:Password is required (it may be empty), at most 8 characters")]
+    [InlineData("AgentMessage:Carrier:Smpp:WindowSize", "0", "AgentMessage:Carrier:Smpp:WindowSize must be 1 to 10000")]
+    [InlineData("AgentMessage:Carrier:Smpp:EnquireLinkInterval", "00:00:00.5", "AgentMessage:Carrier:Smpp:EnquireLinkInterval must be at least 00:00:01")]
+    [InlineData("AgentMessage:Carrier:Gateway", "carrier-pigeon", "AgentMessage:Carrier:Gateway must be simulator or smpp")]
+    public async Task BadSettings_StopTheStart_WithAClearMessage(string key, string value, string message)
+    {
+        var settings = SmppSupport.Settings(Smsc);
+        settings[key] = value;
+
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => TestServer.StartAsync(settings));
+
+        Assert.Contains(message, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SmppSettings_AreNotChecked_WithTheSimulator()
+    {
+        var options = new SmppOptions();
+
+        Assert.NotEmpty(options.Problems());
+        Assert.True(new SmppOptionsValidation(Microsoft.Extensions.Options.Options.Create(new CarrierGatewayOptions())).Validate(null, options).Succeeded);
+    }
+
+    [Theory]
+    [InlineData(4 * 3600, "000000040000000R")]
+    [InlineData(90061, "000001010101000R")]
+    [InlineData(200 * 86400, "000099000000000R")]
+    public void ValidityPeriod_IsAnSmppRelativeTime(int seconds, string expected) =>
+        Assert.Equal(expected, SmppCarrierGateway.RelativeTime(TimeSpan.FromSeconds(seconds)));
+
+    [Theory]
+    [InlineData("15554443333", "+15554443333")]
+    [InlineData("+15554443333", "+15554443333")]
+    [InlineData("ACME", "ACME")]
+    public void SmppAddresses_BecomeE164(string address, string expected) => Assert.Equal(expected, SmppInbound.E164(address));
+
+    [Theory]
+    [InlineData("DELIVRD", "DELIVRD")]
+    [InlineData("undeliv", "UNDELIV")]
+    [InlineData("UNKNOWN", "UNKNOWN")]
+    [InlineData("DELETED", "DELETED")]
+    [InlineData("ACCEPTD", null)]
+    [InlineData("ENROUTE", null)]
+    public void ReceiptStates_ThatAreFinal_AreReported(string stat, string? expected) => Assert.Equal(expected, SmppInbound.FinalStatus(stat));
+
     private static SmscDeliverSm Mo(string text, SmscTextEncoding encoding) => new()
     {
         SourceAddrTon = 1,
