@@ -319,6 +319,14 @@ public sealed class LoadTestRun : IAsyncDisposable
             Add(await dispatch.FairnessAsync(ct));
         }
 
+        if (options.Runs("smpp"))
+        {
+            foreach (var binds in new[] { 1, 4 })
+            {
+                Add(await dispatch.SmppDrainAsync(binds, ct));
+            }
+        }
+
         void Add(DispatchMeasurement measurement)
         {
             rows.Add(new Row(measurement.Scenario, measurement.Load, measurement.Throughput, measurement.Latencies, measurement.Errors.Total, measurement.RoundTrips, measurement.Commands, measurement.Usage, measurement.Notes));

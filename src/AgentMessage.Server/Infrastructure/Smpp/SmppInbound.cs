@@ -32,6 +32,8 @@ public sealed partial class SmppInbound(
     private const byte Udhi = 0x40;
 
     private long unknownReceipts;
+    private long exactMatches;
+    private long decimalMatches;
 
     /// <summary>Receipts acknowledged that named no message we know (counted, not an error).</summary>
     public long UnknownReceipts => Interlocked.Read(ref unknownReceipts);
@@ -113,31 +115,41 @@ public sealed partial class SmppInbound(
     /// The part an SMSC id names. A fast SMSC can send the receipt before the instance that submitted
     /// has recorded the id from submit_sm_resp (on this bind or another instance's), so an id not
     /// found yet is looked up again a few times over about a second and a half before it counts as
-    /// unknown.
+    /// unknown. An all-digit id is ambiguous: it may be the id itself or the decimal value of a
+    /// hexadecimal one (as some SMSCs write receipts). Only one reading is tried while the record may
+    /// still be landing, the other once the wait is over, so a receipt that beats its record never
+    /// lands on another message whose id is the other reading. Which reading goes first follows what
+    /// this SMSC has done so far.
     /// </summary>
     private async Task<CarrierPart?> FindAsync(string id, CancellationToken cancellationToken)
     {
-        var normalized = MessageIds.Normalize(id);
-        var hex = MessageIds.DecimalAsHex(id) is { } decimalValue ? MessageIds.Normalize(decimalValue) : null;
+        var exact = MessageIds.Normalize(id);
+        var fromDecimal = MessageIds.DecimalAsHex(id) is { } hex && MessageIds.Normalize(hex) is var normalizedHex && normalizedHex != exact ? normalizedHex : null;
+        var decimalFirst = fromDecimal is not null && Interlocked.Read(ref decimalMatches) > Interlocked.Read(ref exactMatches);
+        var (first, second) = decimalFirst ? (fromDecimal!, exact) : (exact, fromDecimal);
         for (var attempt = 0; ; attempt++)
         {
-            if (await store.FindAsync(normalized, cancellationToken) is { } part)
+            if (await store.FindAsync(first, cancellationToken) is { } part)
             {
+                Interlocked.Increment(ref decimalFirst ? ref decimalMatches : ref exactMatches);
                 return part;
-            }
-
-            if (hex is not null && hex != normalized && await store.FindAsync(hex, cancellationToken) is { } byDecimal)
-            {
-                return byDecimal;
             }
 
             if (attempt == LookupRetries.Length)
             {
-                return null;
+                break;
             }
 
             await Task.Delay(LookupRetries[attempt], time, cancellationToken);
         }
+
+        if (second is not null && await store.FindAsync(second, cancellationToken) is { } other)
+        {
+            Interlocked.Increment(ref decimalFirst ? ref exactMatches : ref decimalMatches);
+            return other;
+        }
+
+        return null;
     }
 
     /// <summary>The waits between lookups of an id not found yet.</summary>

@@ -166,6 +166,25 @@ public sealed class SmppLinkTests(SmscFixture fixture) : IClassFixture<SmscFixtu
     }
 
     [Fact]
+    public async Task ABurstOfMessages_IsEachSubmittedOnce_AndEachDeliveredByItsReceipt()
+    {
+        await Smsc.SetReceiptsAsync(new SmscReceipts(), Ct);
+        await using var server = await SmppSupport.StartBoundAsync(Smsc, ("AgentMessage:RateLimits:Send:Burst", "1000"), ("AgentMessage:Delivery:DefaultPacePerSecond", "100000"));
+
+        // Hex ids of all digits ("00000123") come back before they are recorded: each must still find
+        // its own message, not the one whose id is its decimal reading ("7B").
+        var ids = await Task.WhenAll(Enumerable.Range(0, 300).Select(i => server.SendTextAsync($"burst {i}")));
+        foreach (var id in ids)
+        {
+            await server.WaitForStatusAsync(id, "delivered");
+        }
+
+        var stats = await Smsc.GetStatsAsync(Ct);
+        Assert.Equal(300, stats.Submits);
+        Assert.Equal(0, server.Services.GetRequiredService<SmppInbound>().UnknownReceipts);
+    }
+
+    [Fact]
     public async Task APermanentRefusal_FailsTheMessage_WithTheCommandStatusInHex()
     {
         await Smsc.AddRuleAsync(SmscRule.Status(SmscCommandStatus.InvalidDestinationAddress), Ct);
