@@ -3,6 +3,7 @@ using System.Text;
 using AgentMessage.Core.Compliance;
 using AgentMessage.Server.Hosting;
 using AgentMessage.Server.Infrastructure.Smpp;
+using AgentMessage.Server.Infrastructure.Smpp.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using static AgentMessage.Server.Tests.Support.RestRequests;
 
@@ -350,6 +351,32 @@ public sealed class SmppLinkTests(SmscFixture fixture) : IClassFixture<SmscFixtu
         Assert.Equal((0u, 0u), (second.CommandStatus!.Value, first.CommandStatus!.Value));
         Assert.True(afterOne);
         Assert.False(afterBoth);
+    }
+
+    [Fact]
+    public async Task AMobileOriginatedStopInADataSm_IsAnsweredWithDataSmResp_AndOptsTheSenderOut()
+    {
+        await using var server = await SmppSupport.StartBoundAsync(Smsc);
+        var consents = server.Services.GetRequiredService<IConsentRegistry>();
+        var dataSm = new DataSm
+        {
+            SourceTon = 1,
+            SourceNpi = 1,
+            SourceAddr = DeliverySupport.OrdinaryRecipient[1..],
+            DestTon = 1,
+            DestNpi = 1,
+            DestAddr = DevSeed.SenderNumber[1..],
+            DataCoding = 0,
+            Tlvs = [new Tlv(TlvTag.MessagePayload, Encoding.ASCII.GetBytes("STOP"))],
+            Sequence = 0x0777,
+        };
+
+        var reply = await Smsc.SendRawAsync(null, PduCodec.Encode(dataSm), TimeSpan.FromSeconds(5), Ct);
+
+        Assert.Equal(0x80000103u, reply.CommandId);
+        Assert.Equal(0u, reply.CommandStatus);
+        Assert.Equal(0x0777u, reply.Sequence);
+        Assert.False((await consents.GetAsync(DevSeed.OrganizationId, DeliverySupport.OrdinaryRecipient, Ct))!.IsGranted);
     }
 
     [Fact]
