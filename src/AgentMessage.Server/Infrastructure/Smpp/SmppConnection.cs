@@ -42,6 +42,8 @@ internal sealed partial class SmppConnection : IAsyncDisposable
     private readonly CancellationTokenSource closing = new();
     private readonly TaskCompletionSource<string> closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<Task, byte> inboundWork = new();
+    private readonly ConcurrentQueue<byte[]> responses = new();
+    private int responding;
     private Task? readerTask;
     private long lastReceived;
     private int sequence;
@@ -265,16 +267,51 @@ internal sealed partial class SmppConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes a response; a session that is closing just drops it.</summary>
-    private async Task RespondAsync(Pdu response)
+    /// <summary>
+    /// Writes a response; a session that is closing just drops it. Responses queue up and one writer
+    /// at a time sends all that are waiting in one write, so a burst of receipts is answered with a
+    /// few writes rather than one system call each.
+    /// </summary>
+    private Task RespondAsync(Pdu response)
     {
-        try
+        responses.Enqueue(PduCodec.Encode(response));
+        return Interlocked.Exchange(ref responding, 1) == 0 ? WriteResponsesAsync() : Task.CompletedTask;
+    }
+
+    private async Task WriteResponsesAsync()
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        while (true)
         {
-            await WriteAsync(PduCodec.Encode(response));
-        }
-        catch (Exception exception) when (exception is IOException or ObjectDisposedException or OperationCanceledException)
-        {
-            await CloseAsync("write failed");
+            while (responses.TryDequeue(out var bytes))
+            {
+                buffer.Write(bytes);
+            }
+
+            if (buffer.WrittenCount > 0)
+            {
+                try
+                {
+                    await WriteAsync(buffer.WrittenMemory);
+                }
+                catch (Exception exception) when (exception is IOException or ObjectDisposedException or OperationCanceledException)
+                {
+                    responses.Clear();
+                    Volatile.Write(ref responding, 0);
+                    await CloseAsync("write failed");
+                    return;
+                }
+
+                buffer.ResetWrittenCount();
+            }
+
+            // Hand over, then look again: a response queued after the last dequeue and before the
+            // hand-over would otherwise wait for the next one.
+            Volatile.Write(ref responding, 0);
+            if (responses.IsEmpty || Interlocked.Exchange(ref responding, 1) != 0)
+            {
+                return;
+            }
         }
     }
 
@@ -384,7 +421,15 @@ internal sealed partial class SmppConnection : IAsyncDisposable
 
     private async Task RespondThenCloseAsync(Pdu response)
     {
-        await RespondAsync(response);
+        // Written directly, not queued: the connection closes right after it.
+        try
+        {
+            await WriteAsync(PduCodec.Encode(response));
+        }
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+
         await CloseAsync("unbound by the SMSC");
     }
 
