@@ -50,14 +50,59 @@ public sealed class DispatchScenarios(LoadOptions options)
     /// </summary>
     public async Task<DispatchMeasurement> DrainAsync(string assembly, string build, TimeSpan submitLatency, CancellationToken ct)
     {
-        var count = options.Dispatch.DrainMessages;
         var name = $"dispatch drain, {build}, carrier answers in {submitLatency.TotalMilliseconds:0} ms";
+        var drain = await RunDrainAsync(name, assembly, Settings(submitLatency, (LoadTestRun.Sender, 1_000_000)), smsc: null, ct);
+        var scripts = drain.Commands.GetValueOrDefault("evalsha") + drain.Commands.GetValueOrDefault("eval");
+        return drain.Measurement(
+            $"{drain.Rate:N0} msg/s",
+            (scripts / (double)drain.Count).ToString("0.00", CultureInfo.InvariantCulture) + " scripts",
+            $"{name}: CPU over first sending → last sent (sampled every {Poll.TotalMilliseconds:0} ms from the instance's launch; its start-up's own work overlaps the drain's beginning)",
+            target: null);
+    }
+
+    /// <summary>
+    /// The drain over SMPP: a backlog accepted by an API-only instance, then drained by one
+    /// dispatching instance through its SMPP link (<paramref name="binds"/> binds, window 50) to the
+    /// test SMSC, which answers every submit_sm at once and sends a delivery receipt for each. The
+    /// rate is submit_sm per second from the first <c>sending</c> to the last <c>sent</c> (a message
+    /// is sent when its submit_sm_resp is recorded); it waits for every receipt too.
+    /// </summary>
+    public async Task<DispatchMeasurement> SmppDrainAsync(int binds, CancellationToken ct)
+    {
+        var name = $"SMPP drain, {binds} bind{(binds == 1 ? "" : "s")}, window 50, SMSC answering at once";
+        await using var smsc = await SmscServer.StartAsync(ct);
+        await smsc.SetOptionsAsync(new SmscOptions { Record = false }, ct);
+        await smsc.SetReceiptsAsync(new SmscReceipts { Form = SmscReceiptForm.Tlv }, ct);
+        string[] settings =
+        [
+            .. Settings(TimeSpan.Zero, (LoadTestRun.Sender, 1_000_000)),
+            "--AgentMessage:Carrier:Gateway=smpp",
+            $"--AgentMessage:Carrier:Smpp:Host={smsc.Host}",
+            $"--AgentMessage:Carrier:Smpp:Port={smsc.Port.ToString(CultureInfo.InvariantCulture)}",
+            $"--AgentMessage:Carrier:Smpp:SystemId={smsc.SystemId}",
+            $"--AgentMessage:Carrier:Smpp:Password={smsc.Password}",
+            $"--AgentMessage:Carrier:Smpp:Binds={binds.ToString(CultureInfo.InvariantCulture)}",
+            "--AgentMessage:Carrier:Smpp:WindowSize=50",
+        ];
+        var drain = await RunDrainAsync(name, options.ServerAssembly, settings, smsc, ct);
+        return drain.Measurement(
+            $"{drain.Rate:N0} submit_sm/s",
+            "-",
+            $"{name}: the SMSC answered {drain.SmscSubmits:N0} submit_sm and had {drain.SmscReceipts:N0} receipts answered; CPU over first sending → last sent",
+            (drain.Rate >= 5_000 ? "MET" : "MISSED") + $": at least 5,000 submit_sm/s per instance with {binds} bind{(binds == 1 ? "" : "s")}: {drain.Rate:N0}/s");
+    }
+
+    /// <summary>The drain itself: fill through an API-only instance, drain with one dispatching
+    /// instance, check every message's path (and, over SMPP, one submit_sm per message).</summary>
+    private async Task<Drain> RunDrainAsync(string name, string assembly, string[] settings, SmscServer? smsc, CancellationToken ct)
+    {
+        var count = options.Dispatch.DrainMessages;
         Console.WriteLine($"== {name}: {count:N0} queued messages, one dispatching instance");
         await using var redis = await StartRedisAsync(ct);
-        var settings = Settings(submitLatency, (LoadTestRun.Sender, 1_000_000));
         var ids = await FillAsync(redis, assembly, settings, count, ct);
         var before = await EventLog.LengthAsync(redis.Database, LoadTestRun.Organization);
         var commandsBefore = await redis.CommandStatsAsync();
+        var smscBefore = smsc is null ? null : await smsc.GetStatsAsync(ct);
         var startedAt = DateTimeOffset.UtcNow;
         await using var server = ServerProcess.Launch(assembly, redis.Configuration, settings, options.ServerEnvironment, dispatch: true);
         var sampler = new Sampler(redis, server);
@@ -70,90 +115,12 @@ public sealed class DispatchScenarios(LoadOptions options)
         await ready;
         var commands = Delta(await redis.CommandStatsAsync(), commandsBefore, ("xlen", polls));
         var peak = ProcFs.PeakRss(server.Pid);
+        var smscAfter = smsc is null ? null : await smsc.GetStatsAsync(ct);
         var paths = Paths(await EventLog.ReadAllAsync(redis.Database, LoadTestRun.Organization));
         var errors = new ErrorLog();
         Verify(ids, paths, errors);
-
-        var firstSending = paths.Values.Select(p => p.Sending).Where(t => t is not null).DefaultIfEmpty(startedAt).Min()!.Value;
-        var lastSent = paths.Values.Select(p => p.Sent).Where(t => t is not null).DefaultIfEmpty(startedAt).Max()!.Value;
-        var seconds = Math.Max(1e-3, (lastSent - firstSending).TotalSeconds);
-        var rate = count / seconds;
-        var usage = sampler.Between(firstSending, lastSent, peak, commands);
-        var total = commands.Where(c => c.Key != "info").Sum(c => c.Value);
-        var scripts = commands.GetValueOrDefault("evalsha") + commands.GetValueOrDefault("eval");
-        var delivered = paths.Values.Count(p => p.DeliveredCount > 0);
-        Console.WriteLine($"   {rate:N0} messages/s ({seconds:0.00} s from the first sending to the last sent; {(lastSent - startedAt).TotalSeconds:0.00} s from the instance's start), " +
-            $"{total / (double)count:0.00} Redis commands per message, server CPU {usage.ServerCores:0.00}, Redis CPU {usage.RedisCores:0.00}, other {usage.OtherCores:0.00} cores, errors {errors.Total}");
-        return new DispatchMeasurement(
-            name,
-            $"{count:N0} queued",
-            $"{rate:N0} msg/s",
-            new Latencies([]),
-            errors,
-            (scripts / (double)count).ToString("0.00", CultureInfo.InvariantCulture) + " scripts",
-            (total / (double)count).ToString("0.00", CultureInfo.InvariantCulture),
-            usage,
-            $"{seconds:0.00} s first sending → last sent; {(lastSent - startedAt).TotalSeconds:0.00} s from the instance's start; {delivered:N0} delivered",
-            [
-                $"{name}: Redis commands per message from the dispatching instance's start until every receipt was recorded (INFO commandstats, inside scripts included, the tool's own polls left out): {Describe(commands, count)}",
-                $"{name}: CPU over first sending → last sent (sampled every {Poll.TotalMilliseconds:0} ms from the instance's launch; its start-up's own work overlaps the drain's beginning)",
-                .. errors.Describe().Take(5).Select(e => $"{name}: error {e}"),
-            ])
-        {
-            Rate = rate,
-        };
-    }
-
-    /// <summary>
-    /// The drain over SMPP: a backlog accepted by an API-only instance, then drained by one
-    /// dispatching instance through its SMPP link (<paramref name="binds"/> binds, window 50) to the
-    /// test SMSC, which answers every submit_sm at once and sends a delivery receipt for each. The
-    /// rate is submit_sm per second from the first <c>sending</c> to the last <c>sent</c> (a message
-    /// is sent when its submit_sm_resp is recorded); it waits for every receipt too.
-    /// </summary>
-    public async Task<DispatchMeasurement> SmppDrainAsync(int binds, CancellationToken ct)
-    {
-        var count = options.Dispatch.DrainMessages;
-        var name = $"SMPP drain, {binds} bind{(binds == 1 ? "" : "s")}, window 50, SMSC answering at once";
-        Console.WriteLine($"== {name}: {count:N0} queued messages, one dispatching instance");
-        await using var smsc = await SmscServer.StartAsync(ct);
-        await smsc.SetOptionsAsync(new SmscOptions { Record = false }, ct);
-        await smsc.SetReceiptsAsync(new SmscReceipts { Form = SmscReceiptForm.Tlv }, ct);
-        await using var redis = await StartRedisAsync(ct);
-        string[] settings =
-        [
-            .. Settings(TimeSpan.Zero, (LoadTestRun.Sender, 1_000_000)),
-            "--AgentMessage:Carrier:Gateway=smpp",
-            $"--AgentMessage:Carrier:Smpp:Host={smsc.Host}",
-            $"--AgentMessage:Carrier:Smpp:Port={smsc.Port.ToString(CultureInfo.InvariantCulture)}",
-            $"--AgentMessage:Carrier:Smpp:SystemId={smsc.SystemId}",
-            $"--AgentMessage:Carrier:Smpp:Password={smsc.Password}",
-            $"--AgentMessage:Carrier:Smpp:Binds={binds.ToString(CultureInfo.InvariantCulture)}",
-            "--AgentMessage:Carrier:Smpp:WindowSize=50",
-        ];
-        var ids = await FillAsync(redis, options.ServerAssembly, settings, count, ct);
-        var before = await EventLog.LengthAsync(redis.Database, LoadTestRun.Organization);
-        var commandsBefore = await redis.CommandStatsAsync();
-        var smscBefore = await smsc.GetStatsAsync(ct);
-        var startedAt = DateTimeOffset.UtcNow;
-        await using var server = ServerProcess.Launch(options.ServerAssembly, redis.Configuration, settings, options.ServerEnvironment, dispatch: true);
-        var sampler = new Sampler(redis, server);
-        var ready = server.WaitUntilReadyAsync(ct);
-        var polls = await WaitForEventsAsync(redis, LoadTestRun.Organization, before + (3L * count), sampler, ct);
-        await ready;
-        var commands = Delta(await redis.CommandStatsAsync(), commandsBefore, ("xlen", polls));
-        var peak = ProcFs.PeakRss(server.Pid);
-        var smscAfter = await smsc.GetStatsAsync(ct);
-        var paths = Paths(await EventLog.ReadAllAsync(redis.Database, LoadTestRun.Organization));
-        var errors = new ErrorLog();
-        Verify(ids, paths, errors);
-        var submits = smscAfter.Submits - smscBefore.Submits;
-        if (Environment.GetEnvironmentVariable("AGENTMESSAGE_LOADTEST_TAIL") is not null)
-        {
-            Console.WriteLine(server.Tail);
-        }
-
-        if (submits != count)
+        var submits = (smscAfter?.Submits ?? 0) - (smscBefore?.Submits ?? 0);
+        if (smsc is not null && submits != count)
         {
             errors.Add($"{submits:N0} submit_sm for {count:N0} single-part messages");
         }
@@ -165,26 +132,35 @@ public sealed class DispatchScenarios(LoadOptions options)
         var usage = sampler.Between(firstSending, lastSent, peak, commands);
         var total = commands.Where(c => c.Key != "info").Sum(c => c.Value);
         var delivered = paths.Values.Count(p => p.DeliveredCount > 0);
-        Console.WriteLine($"   {rate:N0} submit_sm/s ({seconds:0.00} s from the first sending to the last sent), {delivered:N0} delivered by deliver_sm receipts, " +
+        Console.WriteLine($"   {rate:N0} messages/s ({seconds:0.00} s from the first sending to the last sent; {(lastSent - startedAt).TotalSeconds:0.00} s from the instance's start), {delivered:N0} delivered, " +
             $"{total / (double)count:0.00} Redis commands per message, server CPU {usage.ServerCores:0.00}, Redis CPU {usage.RedisCores:0.00}, other {usage.OtherCores:0.00} cores, errors {errors.Total}");
-        return new DispatchMeasurement(
-            name,
-            $"{count:N0} queued",
-            $"{rate:N0} submit_sm/s",
+        return new Drain(name, count, rate, seconds, (lastSent - startedAt).TotalSeconds, delivered, total, commands, usage, errors, submits,
+            (smscAfter?.ReceiptsAnswered ?? 0) - (smscBefore?.ReceiptsAnswered ?? 0));
+    }
+
+    /// <summary>What one drain measured, for its row.</summary>
+    private sealed record Drain(
+        string Name, int Count, double Rate, double Seconds, double SinceStart, int Delivered, long TotalCommands, IReadOnlyDictionary<string, long> Commands,
+        ResourceUsage Usage, ErrorLog Errors, long SmscSubmits, long SmscReceipts)
+    {
+        public DispatchMeasurement Measurement(string throughput, string roundTrips, string cpuDetail, string? target) => new(
+            Name,
+            $"{Count:N0} queued",
+            throughput,
             new Latencies([]),
-            errors,
-            "-",
-            (total / (double)count).ToString("0.00", CultureInfo.InvariantCulture),
-            usage,
-            $"{seconds:0.00} s first sending → last sent; {(lastSent - startedAt).TotalSeconds:0.00} s from the instance's start; {delivered:N0} delivered by deliver_sm receipts",
+            Errors,
+            roundTrips,
+            (TotalCommands / (double)Count).ToString("0.00", CultureInfo.InvariantCulture),
+            Usage,
+            $"{Seconds:0.00} s first sending → last sent; {SinceStart:0.00} s from the instance's start; {Delivered:N0} delivered",
             [
-                $"{name}: Redis commands per message, submission and receipt included: {Describe(commands, count)}",
-                $"{name}: the SMSC answered {submits:N0} submit_sm and had {smscAfter.ReceiptsAnswered - smscBefore.ReceiptsAnswered:N0} receipts answered",
-                .. errors.Describe().Take(5).Select(e => $"{name}: error {e}"),
+                $"{Name}: Redis commands per message from the dispatching instance's start until every receipt was recorded (INFO commandstats, inside scripts included, the tool's own polls left out): {Describe(Commands, Count)}",
+                cpuDetail,
+                .. Errors.Describe().Take(5).Select(e => $"{Name}: error {e}"),
             ])
         {
-            Rate = rate,
-            Target = (rate >= 5_000 ? "MET" : "MISSED") + $": at least 5,000 submit_sm/s per instance with {binds} bind{(binds == 1 ? "" : "s")}: {rate:N0}/s",
+            Rate = Rate,
+            Target = target,
         };
     }
 
