@@ -39,9 +39,10 @@ public sealed partial class RequestEdgeMiddleware(RequestDelegate next, ILoggerF
         }
         catch (Exception exception) when (!grpc && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
         {
-            // A refusal or a store outage thrown outside any RPC (the local media endpoints) is an
-            // answer like any other; anything else is a fault, logged, and answered without detail.
-            var refusal = Refusal.Of(exception);
+            // A refusal or a store outage thrown outside any RPC (the local media endpoints), or a
+            // request body the client framed wrongly, is an answer like any other; anything else is
+            // a fault, logged, and answered without detail.
+            var refusal = Refusal.Of(exception) ?? RequestBodyFailure.Of(exception, context);
             if (refusal is null)
             {
                 LogUnhandled(exception, context.Request.Method, LoggedPath(context));

@@ -281,6 +281,12 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
                 buffer.Advance(read);
             }
         }
+        catch (Exception exception) when (RequestBodyFailure.OfRead(exception, request.HttpContext) is { } unreadable)
+        {
+            // Broken framing leaves nothing to read, authenticated or not: answered at once.
+            buffer.Dispose();
+            throw new RefusalException(unreadable);
+        }
         catch
         {
             buffer.Dispose();
