@@ -13,6 +13,7 @@ public sealed class RefusalKind
     public static readonly RefusalKind MethodNotAllowed = new("METHOD_NOT_ALLOWED", "method not allowed");
     public static readonly RefusalKind BadRequest = new("BAD_REQUEST", "bad request");
     public static readonly RefusalKind PayloadTooLarge = new("PAYLOAD_TOO_LARGE", "request body too large");
+    public static readonly RefusalKind UnsupportedMediaType = new("UNSUPPORTED_MEDIA_TYPE", "unsupported media type");
     public static readonly RefusalKind ValidationFailed = new("VALIDATION_FAILED", "validation failed");
     public static readonly RefusalKind LineTypeBlocked = new("LINE_TYPE_BLOCKED", "recipient is a landline");
     public static readonly RefusalKind IdempotencyKeyReused = new("IDEMPOTENCY_KEY_REUSED", "idempotency key reused with a different request");
@@ -36,7 +37,7 @@ public sealed class RefusalKind
     /// <summary>Every kind, for the edges' tables and their completeness tests.</summary>
     public static IReadOnlyList<RefusalKind> All { get; } =
     [
-        Unauthorized, Forbidden, NotFound, MethodNotAllowed, BadRequest, PayloadTooLarge, ValidationFailed,
+        Unauthorized, Forbidden, NotFound, MethodNotAllowed, BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
         LineTypeBlocked, IdempotencyKeyReused, IdempotencyInProgress, RateLimited, ConsentRequired, NumberInUse,
         MessageNotCancelable, MediaAlreadyUploaded, MmsDisabled, Unavailable, Unimplemented, Internal,
     ];

@@ -26,22 +26,25 @@ public sealed partial class RequestEdgeMiddleware(RequestDelegate next, ILoggerF
         var id = state.RequestId;
         context.Response.Headers[CallState.RequestIdHeader] = id;
         var started = Stopwatch.GetTimestamp();
-        var grpc = GrpcRequest.IsNative(context.Request);
         using var scope = logger.BeginScope(new RequestScope(id));
         try
         {
             await next(context);
-            if (!grpc && !context.Response.HasStarted && context.Response.StatusCode >= 400 && context.Response.ContentType is null)
+
+            // Native or not is known once routing has chosen the endpoint: a gRPC content type on a
+            // REST path is a REST call with a body of the wrong type.
+            if (!context.Response.HasStarted && context.Response.StatusCode >= 400 && context.Response.ContentType is null && !GrpcRequest.IsNative(context))
             {
                 var error = RestRefusals.ForHttpStatus(context.Response.StatusCode);
                 await RestEnvelope.WriteErrorAsync(context, error, error.DefaultMessage, null);
             }
         }
-        catch (Exception exception) when (!grpc && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception exception) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested && !GrpcRequest.IsNative(context))
         {
-            // A refusal or a store outage thrown outside any RPC (the local media endpoints) is an
-            // answer like any other; anything else is a fault, logged, and answered without detail.
-            var refusal = Refusal.Of(exception);
+            // A refusal or a store outage thrown outside any RPC (the local media endpoints), or a
+            // request body the client framed wrongly, is an answer like any other; anything else is
+            // a fault, logged, and answered without detail.
+            var refusal = Refusal.Of(exception) ?? RequestBodyFailure.Of(exception, context);
             if (refusal is null)
             {
                 LogUnhandled(exception, context.Request.Method, LoggedPath(context));
@@ -56,15 +59,15 @@ public sealed partial class RequestEdgeMiddleware(RequestDelegate next, ILoggerF
         }
         finally
         {
-            LogAnswer(context, state, grpc, started);
+            LogAnswer(context, state, started);
         }
     }
 
-    private void LogAnswer(HttpContext context, CallState state, bool grpc, long started)
+    private void LogAnswer(HttpContext context, CallState state, long started)
     {
         if (logger.IsEnabled(LogLevel.Information))
         {
-            var grpcStatus = grpc ? GrpcStatus(context) : null;
+            var grpcStatus = GrpcRequest.IsNative(context) ? GrpcStatus(context) : null;
             LogAnswered(
                 context.Request.Protocol,
                 context.Request.Method,

@@ -16,6 +16,7 @@ public sealed class RefusalMappingTests
         ("METHOD_NOT_ALLOWED", 405, StatusCode.Unimplemented),
         ("BAD_REQUEST", 400, StatusCode.InvalidArgument),
         ("PAYLOAD_TOO_LARGE", 413, StatusCode.InvalidArgument),
+        ("UNSUPPORTED_MEDIA_TYPE", 415, StatusCode.InvalidArgument),
         ("VALIDATION_FAILED", 422, StatusCode.InvalidArgument),
         ("LINE_TYPE_BLOCKED", 422, StatusCode.FailedPrecondition),
         ("IDEMPOTENCY_KEY_REUSED", 422, StatusCode.FailedPrecondition),

@@ -138,3 +138,18 @@ public sealed class SharedServer : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await Server.DisposeAsync();
 }
+
+/// <summary>A development-default server shared by the tests of a class, with every log line it
+/// writes kept (the request log at Information, everything else from Warning up).</summary>
+public sealed class LoggedServer : IAsyncLifetime
+{
+    public CapturingLoggerProvider Logs { get; } = new();
+
+    public TestServer Server { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync() => Server = await TestServer.StartAsync(
+        new Dictionary<string, string> { ["Logging:LogLevel:AgentMessage"] = "Information" },
+        services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Logs));
+
+    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+}

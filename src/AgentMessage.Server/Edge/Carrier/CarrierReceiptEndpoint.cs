@@ -72,20 +72,28 @@ public static partial class CarrierReceiptEndpoint
         }
 
         var buffer = new ArrayBufferWriter<byte>(1024);
-        while (true)
+        try
         {
-            var memory = buffer.GetMemory(4096);
-            var read = await request.Body.ReadAsync(memory, cancellationToken);
-            if (read == 0)
+            while (true)
             {
-                return buffer.WrittenSpan.ToArray();
-            }
+                var memory = buffer.GetMemory(4096);
+                var read = await request.Body.ReadAsync(memory, cancellationToken);
+                if (read == 0)
+                {
+                    return buffer.WrittenSpan.ToArray();
+                }
 
-            buffer.Advance(read);
-            if (buffer.WrittenCount > CarrierReceiptJson.MaxBodyBytes)
-            {
-                return null;
+                buffer.Advance(read);
+                if (buffer.WrittenCount > CarrierReceiptJson.MaxBodyBytes)
+                {
+                    return null;
+                }
             }
+        }
+        catch (Exception exception) when (RequestBodyFailure.OfRead(exception, request.HttpContext) is { } unreadable)
+        {
+            // Broken framing: answered 400 before the signature, which covers bytes that never came.
+            throw new RefusalException(unreadable);
         }
     }
 

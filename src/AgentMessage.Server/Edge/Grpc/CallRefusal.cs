@@ -33,7 +33,7 @@ public static class CallRefusal
         where TResponse : class
     {
         var http = context.GetHttpContext();
-        if (GrpcRequest.IsNative(http.Request))
+        if (!GrpcRequest.IsTranscoded(http))
         {
             var status = GrpcRefusals.Record(http, failure);
             context.Status = new Status((StatusCode)status.Code, status.Message);

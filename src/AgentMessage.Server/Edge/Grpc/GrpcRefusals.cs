@@ -24,6 +24,7 @@ public static class GrpcRefusals
         [RefusalKind.MethodNotAllowed] = StatusCode.Unimplemented,
         [RefusalKind.BadRequest] = StatusCode.InvalidArgument,
         [RefusalKind.PayloadTooLarge] = StatusCode.InvalidArgument,
+        [RefusalKind.UnsupportedMediaType] = StatusCode.InvalidArgument,
         [RefusalKind.ValidationFailed] = StatusCode.InvalidArgument,
         [RefusalKind.LineTypeBlocked] = StatusCode.FailedPrecondition,
         [RefusalKind.IdempotencyKeyReused] = StatusCode.FailedPrecondition,

@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using AgentMessage.V1;
 using Google.Protobuf;
 using Grpc.Core;
-using Microsoft.AspNetCore.Grpc.JsonTranscoding;
 using DomainStatusEvent = AgentMessage.Core.Delivery.StatusEvent;
 
 namespace AgentMessage.Server.Edge.Grpc;
@@ -26,8 +25,7 @@ public static class StatusResponses
         context => StreamStatusResponse.Parser.ParseFrom(context.PayloadAsReadOnlySequence()));
 
     /// <summary>True for a REST call served through JSON transcoding rather than native gRPC.</summary>
-    public static bool IsTranscoded(ServerCallContext context) =>
-        context.GetHttpContext().GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is not null;
+    public static bool IsTranscoded(ServerCallContext context) => GrpcRequest.IsTranscoded(context.GetHttpContext());
 
     public static StreamStatusResponse Create(DomainStatusEvent statusEvent) =>
         new() { Event = ProtoMapping.ToProto(statusEvent) };

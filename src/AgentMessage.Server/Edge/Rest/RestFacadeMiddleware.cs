@@ -20,6 +20,9 @@ namespace AgentMessage.Server.Edge.Rest;
 /// <item>wraps the result in the envelope with the contract's status code, lower-case enums and
 /// the error table's codes, whatever transcoding itself would have written.</item>
 /// </list>
+/// A REST path gets this whatever the request's content type (a gRPC one included: it is then a
+/// body of the wrong type), and a gRPC method's path called without gRPC's framing is refused in the
+/// envelope too, so only native gRPC calls are ever answered in gRPC's own form.
 /// </summary>
 public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacadeMiddleware> logger)
 {
@@ -29,9 +32,16 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var metadata = context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
-        if (metadata is null || GrpcRequest.IsNative(context.Request))
+        var endpoint = context.GetEndpoint();
+        var metadata = endpoint?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
+        if (metadata is null)
         {
+            if (!GrpcRequest.IsGrpcTransport(context.Request) && GrpcRequest.IsGrpcEndpoint(endpoint))
+            {
+                await RefuseNonGrpcCallAsync(context);
+                return;
+            }
+
             await next(context);
             return;
         }
@@ -63,6 +73,20 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
 
         var written = capture is StreamingCapture streamed ? streamed.Held : ((PooledBuffer)capture).WrittenMemory;
         await FinishAsync(context, call, written);
+    }
+
+    /// <summary>
+    /// A gRPC method's path called without gRPC's framing: another content type (415, as the gRPC
+    /// over HTTP/2 protocol asks of servers), or gRPC's content type over HTTP/1.1 (grpc-dotnet's own
+    /// answers are an empty 415 or 426 with grpc-status INTERNAL, which no such client reads).
+    /// </summary>
+    private static async Task RefuseNonGrpcCallAsync(HttpContext context)
+    {
+        var refusal = GrpcRequest.HasGrpcContentType(context.Request.ContentType)
+            ? new Refusal(RefusalKind.BadRequest, "gRPC needs HTTP/2: call the gRPC listener, or the REST paths under /v1 over HTTP/1.1")
+            : new Refusal(RefusalKind.UnsupportedMediaType, "content type must be application/grpc on a gRPC method; REST clients call the paths under /v1");
+        EdgeRefusals.Record(context, refusal);
+        await RestEnvelope.WriteErrorAsync(context, refusal);
     }
 
     private async Task FinishAsync(HttpContext context, RestCall call, ReadOnlyMemory<byte> written)
@@ -280,6 +304,12 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
 
                 buffer.Advance(read);
             }
+        }
+        catch (Exception exception) when (RequestBodyFailure.OfRead(exception, request.HttpContext) is { } unreadable)
+        {
+            // Broken framing leaves nothing to read, authenticated or not: answered at once.
+            buffer.Dispose();
+            throw new RefusalException(unreadable);
         }
         catch
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using AgentMessage.Core.Media;
 using AgentMessage.Core.Refusals;
+using AgentMessage.Server.Edge;
 using AgentMessage.Server.Edge.Rest;
 using Microsoft.Net.Http.Headers;
 
@@ -53,7 +54,7 @@ public static class LocalMediaEndpoints
             long written;
             await using (var file = File.Create(partial))
             {
-                written = await CopyAtMostAsync(context.Request.Body, file, size + 1, context.RequestAborted);
+                written = await CopyAtMostAsync(context.Request, file, size + 1, context.RequestAborted);
             }
 
             if (written != size)
@@ -109,15 +110,30 @@ public static class LocalMediaEndpoints
     }
 
     /// <summary>Copies up to <paramref name="limit"/> bytes and returns how many came, so an oversized body is never read whole.</summary>
-    private static async Task<long> CopyAtMostAsync(Stream source, Stream destination, long limit, CancellationToken cancellationToken)
+    private static async Task<long> CopyAtMostAsync(HttpRequest source, Stream destination, long limit, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
         {
             long total = 0;
-            int read;
-            while (total < limit && (read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit - total)), cancellationToken)) > 0)
+            while (total < limit)
             {
+                int read;
+                try
+                {
+                    read = await source.Body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, limit - total)), cancellationToken);
+                }
+                catch (Exception exception) when (RequestBodyFailure.OfRead(exception, source.HttpContext) is { } unreadable)
+                {
+                    // Only the reads: a failure to write the file is ours, not the client's.
+                    throw new RefusalException(unreadable);
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
                 await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 total += read;
             }
