@@ -92,8 +92,47 @@ public sealed partial class ApiCallInterceptor(ApiKeyAuthenticator authenticator
         }
     }
 
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            if (await AdmitAsync(context, request: null) is { } refusal)
+            {
+                throw new RefusalException(refusal);
+            }
+
+            return await continuation(new RefusingRequestStream<TRequest>(requestStream, context), context);
+        }
+        catch (Exception exception) when (Translate(exception, context) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            if (await AdmitAsync(context, request: null) is { } refusal)
+            {
+                throw new RefusalException(refusal);
+            }
+
+            await continuation(new RefusingRequestStream<TRequest>(requestStream, context), responseStream, context);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // As for a server stream: the client went away, and nobody is left to tell.
+        }
+        catch (Exception exception) when (Translate(exception, context) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
     /// <summary>Authentication, scope, and the request's own problems: the refusal, or null to go on.</summary>
-    private async ValueTask<Refusal?> AdmitAsync(ServerCallContext context, object request)
+    /// <param name="request">The request message; null for a stream of them, read by the service.</param>
+    private async ValueTask<Refusal?> AdmitAsync(ServerCallContext context, object? request)
     {
         var http = context.GetHttpContext();
         if (!OwnMethods.TryGetValue(context.Method, out var rule))

@@ -38,11 +38,15 @@ public sealed partial class RequestMessageGuard(RequestDelegate next, IOptions<G
 {
     private const int HeaderSize = 5;
 
+    /// <summary>Bytes that are not a valid protobuf message of the request type (both kinds of call).</summary>
+    internal static readonly Refusal Malformed = new(RefusalKind.BadRequest, "request message is malformed");
+
+    /// <summary>A compressed message in an encoding the server lacks (both kinds of call).</summary>
+    internal static readonly Refusal UnsupportedEncoding = new(RefusalKind.Unimplemented, "request message uses an unsupported grpc-encoding");
+
     private static readonly Refusal Framing = new(RefusalKind.BadRequest, "request must be exactly one gRPC message");
-    private static readonly Refusal Malformed = new(RefusalKind.BadRequest, "request message is malformed");
     private static readonly Refusal NoEncoding = new(RefusalKind.BadRequest, "a compressed request message needs a grpc-encoding other than identity");
     private static readonly Refusal Undecompressible = new(RefusalKind.BadRequest, "request message could not be decompressed");
-    private static readonly Refusal UnsupportedEncoding = new(RefusalKind.Unimplemented, "request message uses an unsupported grpc-encoding");
     private static readonly Refusal Unreadable = new(RefusalKind.BadRequest, "request body could not be read");
 
     /// <summary>What the framework reads in place of a refused message: a frame holding an empty one.</summary>
@@ -69,7 +73,7 @@ public sealed partial class RequestMessageGuard(RequestDelegate next, IOptions<G
             || endpoint!.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is not null
             || !IsGrpcContentType(context.Request.ContentType)
             || !(HttpProtocol.IsHttp2(context.Request.Protocol) || HttpProtocol.IsHttp3(context.Request.Protocol))
-            || readings.GetOrAdd(method, ReadingOf) is not { } reading)
+            || readings.GetOrAdd(method, static (m, receiveLimit) => ReadingOf(m, receiveLimit), receiveLimit) is not { } reading)
         {
             // Not a call whose one message grpc-dotnet reads before the interceptors: transcoded
             // calls (the REST facade checks their bodies), streaming requests, and requests
@@ -195,7 +199,7 @@ public sealed partial class RequestMessageGuard(RequestDelegate next, IOptions<G
         return new Judgement(null, inflated);
     }
 
-    /// <summary>Inflates a compressed message, up to the receive limit, into an uncompressed frame.</summary>
+    /// <summary>Inflates a compressed message, no further than the method's limit, into an uncompressed frame.</summary>
     private Refusal? Inflate(HttpContext context, ReadOnlySequence<byte> payload, Reading reading, out byte[] frame)
     {
         frame = EmptyMessage;
@@ -246,7 +250,7 @@ public sealed partial class RequestMessageGuard(RequestDelegate next, IOptions<G
         && contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)
         && (contentType.Length == "application/grpc".Length || contentType["application/grpc".Length] is '+' or ';');
 
-    private Reading? ReadingOf(IMethod method) =>
+    private static Reading? ReadingOf(IMethod method, int receiveLimit) =>
         method.GetType() is { IsGenericType: true } type
         && type.GetGenericTypeDefinition() == typeof(Method<,>)
         && Activator.CreateInstance(type.GetGenericArguments()[0]) is IMessage message
