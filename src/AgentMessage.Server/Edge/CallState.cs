@@ -26,8 +26,9 @@ public sealed class CallState
     /// before authentication.</summary>
     public Caller? Caller { get; set; }
 
-    /// <summary>A problem with the REST request body (size, content type, JSON), found before the
-    /// call is authenticated and reported only after it is, so both faces check in the same order.</summary>
+    /// <summary>A problem with the request body (REST: size, content type, JSON; gRPC: the message's
+    /// framing, compression or encoding), found before the call is authenticated and reported only
+    /// after it is, so both faces check in the same order.</summary>
     public Refusal? RequestProblem { get; set; }
 
     /// <summary>The refusal the call ended with, recorded by <see cref="EdgeRefusals.Record"/>: the

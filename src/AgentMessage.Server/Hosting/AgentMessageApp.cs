@@ -39,6 +39,7 @@ public static class AgentMessageApp
         var app = builder.Build();
         app.UseMiddleware<RequestEdgeMiddleware>();
         app.UseRouting();
+        app.UseMiddleware<RequestMessageGuard>();
         app.UseMiddleware<RestFacadeMiddleware>();
 
         app.MapGrpcService<MessagingGrpcService>();

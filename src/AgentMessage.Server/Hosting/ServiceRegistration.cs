@@ -32,8 +32,9 @@ public static class ServiceRegistration
         services.AddGrpc(options =>
             {
                 options.Interceptors.Add<ApiCallInterceptor>();
-                // A guard against huge frames only; the contract's 64 KiB is enforced after
-                // authentication by ApiCallInterceptor, with the contract's error.
+                // A guard against huge frames of other services (health, reflection) only; the
+                // contract's 64 KiB is enforced by RequestMessageGuard and ApiCallInterceptor, with
+                // the contract's error, after authentication.
                 options.MaxReceiveMessageSize = ApiCallInterceptor.MaxFrameBytes;
                 options.EnableDetailedErrors = false;
             })

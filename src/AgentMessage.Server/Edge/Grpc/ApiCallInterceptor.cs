@@ -11,7 +11,8 @@ namespace AgentMessage.Server.Edge.Grpc;
 
 /// <summary>
 /// Runs around every RPC, native or transcoded: authenticates the API key, checks the scope the
-/// RPC's <c>required_scope</c> option names, raises a REST body problem held by the facade, and
+/// RPC's <c>required_scope</c> option names, raises a request problem held by the REST facade (the
+/// JSON body) or by <see cref="RequestMessageGuard"/> (the native message), and
 /// turns every failure into the error table's form: its own refusals of a unary call end it as
 /// values (<see cref="CallRefusal"/>), as a service's do, and anything thrown is translated here.
 /// Services of our package that state no scope are refused to everyone; other services (health,
@@ -45,6 +46,10 @@ public sealed partial class ApiCallInterceptor(ApiKeyAuthenticator authenticator
                     method.GetOptions()?.GetExtension(AccessExtensions.AdminOnly) == true,
                     method.GetOptions()?.GetExtension(AccessExtensions.RequiredScope) ?? string.Empty),
                 StringComparer.Ordinal);
+
+    /// <summary>Whether <paramref name="method"/> (<c>/package.Service/Method</c>) is one of the
+    /// contract's RPCs, whose requests are held to the contract's 64 KiB.</summary>
+    public static bool IsContractMethod(string method) => OwnMethods.ContainsKey(method);
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -87,15 +92,55 @@ public sealed partial class ApiCallInterceptor(ApiKeyAuthenticator authenticator
         }
     }
 
-    /// <summary>Authentication, scope, and the request's own problems: the refusal, or null to go on.</summary>
-    private async ValueTask<Refusal?> AdmitAsync(ServerCallContext context, object request)
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
+        try
+        {
+            if (await AdmitAsync(context, request: null) is { } refusal)
+            {
+                throw new RefusalException(refusal);
+            }
+
+            return await continuation(new RefusingRequestStream<TRequest>(requestStream, context), context);
+        }
+        catch (Exception exception) when (Translate(exception, context) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            if (await AdmitAsync(context, request: null) is { } refusal)
+            {
+                throw new RefusalException(refusal);
+            }
+
+            await continuation(new RefusingRequestStream<TRequest>(requestStream, context), responseStream, context);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // As for a server stream: the client went away, and nobody is left to tell.
+        }
+        catch (Exception exception) when (Translate(exception, context) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    /// <summary>Authentication, scope, and the request's own problems: the refusal, or null to go on.</summary>
+    /// <param name="request">The request message; null for a stream of them, read by the service.</param>
+    private async ValueTask<Refusal?> AdmitAsync(ServerCallContext context, object? request)
+    {
+        var http = context.GetHttpContext();
         if (!OwnMethods.TryGetValue(context.Method, out var rule))
         {
-            return context.Method.StartsWith($"/{OwnPackage}.", StringComparison.Ordinal) ? new Refusal(RefusalKind.Forbidden) : null;
+            // A public service's request can be malformed too (RequestMessageGuard).
+            return context.Method.StartsWith($"/{OwnPackage}.", StringComparison.Ordinal) ? new Refusal(RefusalKind.Forbidden) : CallState.Of(http).RequestProblem;
         }
 
-        var http = context.GetHttpContext();
         if (rule.AdminOnly)
         {
             admin.Authenticate(http.Request.Headers.Authorization);
