@@ -269,7 +269,9 @@ internal ref struct EnumValueRewriter
     {
         try
         {
-            JsonParser.Default.Parse<T>(JsonSerializer.Serialize(reader.GetString()));
+            // The string token as written, quotes and escapes included, is the JSON protobuf reads.
+            var start = (int)reader.TokenStartIndex;
+            JsonParser.Default.Parse<T>(System.Text.Encoding.UTF8.GetString(json.Slice(start, reader.ValueSpan.Length + 2)));
             return true;
         }
         catch (InvalidProtocolBufferException)
