@@ -20,6 +20,10 @@ public static class SendRules
     private static readonly SearchValues<char> TagCharacters =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
 
+    /// <summary>The control characters (C0, DEL, C1) but tab, line feed and carriage return.</summary>
+    private static readonly SearchValues<char> ForbiddenTextControls = SearchValues.Create(
+        [.. Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7F, 0x21)).Select(c => (char)c).Where(c => c is not ('\t' or '\n' or '\r'))]);
+
     /// <summary>E.164 syntax only: '+', then 7 to 15 digits, the first not zero.</summary>
     public static bool IsE164(string? number) =>
         number is { Length: >= 8 and <= 16 } && number[0] == '+' && number[1] is >= '1' and <= '9' &&
@@ -30,7 +34,9 @@ public static class SendRules
             ? "must be 1..64 characters of A-Z a-z 0-9 . _ : -"
             : null;
 
-    /// <summary>Text length in Unicode scalar values, so an emoji counts once.</summary>
+    /// <summary>The text's problem: its length in Unicode scalar values (an emoji counts once), or
+    /// a control character other than tab, line feed and carriage return. NUL and its kin have no
+    /// place in a text message: carriers drop or mangle them, and they hide in logs and screens.</summary>
     public static string? TextProblem(string text, bool hasMedia)
     {
         if (text.Length == 0)
@@ -47,7 +53,9 @@ public static class SendRules
             }
         }
 
-        return null;
+        return text.AsSpan().ContainsAny(ForbiddenTextControls)
+            ? "must not contain control characters other than tab, line feed and carriage return"
+            : null;
     }
 
     /// <summary>Whether a media entry is a URL hosted elsewhere (as opposed to a media_id).</summary>

@@ -104,6 +104,7 @@ public static class ServiceRegistration
         services.AddSingleton<IStatusEventLog>(sp => sp.GetRequiredService<InMemoryStatusStore>());
         services.AddSingleton<IMediaCatalog, InMemoryMediaCatalog>();
         services.AddSingleton<ICarrierLinkStore, InMemoryCarrierLinkStore>();
+        services.AddSingleton<ISignedRequestLedger, InMemorySignedRequestLedger>();
         return services;
     }
 

@@ -52,6 +52,20 @@ public sealed class SendRulesTests
         Assert.Null(SendRules.TextProblem(string.Empty, hasMedia: true));
     }
 
+    [Theory]
+    [InlineData("a\0b")]
+    [InlineData("bell\u0007")]
+    [InlineData("\u001b[31mred")]
+    [InlineData("vertical\vtab")]
+    [InlineData("del\u007f")]
+    [InlineData("next line\u0085")]
+    public void TextProblem_ControlCharacters_AreRefused(string text) =>
+        Assert.Equal("must not contain control characters other than tab, line feed and carriage return", SendRules.TextProblem(text, hasMedia: false));
+
+    [Fact]
+    public void TextProblem_TabLineFeedAndCarriageReturn_AreText() =>
+        Assert.Null(SendRules.TextProblem("line 1\r\nline 2\tend\n", hasMedia: false));
+
     [Fact]
     public void PageToken_RoundTripsAndRejectsForgeries()
     {

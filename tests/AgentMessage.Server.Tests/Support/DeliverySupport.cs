@@ -89,6 +89,30 @@ public static class DeliverySupport
     public static string Sign(string secret, string timestamp, string body) =>
         "v1=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(timestamp + "." + body)));
 
+    /// <summary>The documented signature over raw bytes (a body that is not UTF-8 text, say).</summary>
+    public static string Sign(string secret, string timestamp, byte[] body) =>
+        "v1=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), (byte[])[.. Encoding.ASCII.GetBytes(timestamp + "."), .. body]));
+
+    /// <summary>A Unix-seconds timestamp <paramref name="secondsAgo"/> before now.</summary>
+    public static string SecondsAgo(int secondsAgo) =>
+        DateTimeOffset.UtcNow.AddSeconds(-secondsAgo).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Posts <paramref name="body"/>'s bytes, signed as they are, to a carrier endpoint.</summary>
+    public static Task<(HttpResponseMessage Response, JsonNode Body)> PostSignedAsync(
+        this TestServer server, string route, byte[] body, string? contentType = "application/json", string? timestamp = null)
+    {
+        timestamp ??= Now();
+        var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = new ByteArrayContent(body) };
+        if (contentType is not null)
+        {
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+
+        request.Headers.Add("X-Carrier-Timestamp", timestamp);
+        request.Headers.Add("X-Carrier-Signature", Sign(ReceiptSecret, timestamp, body));
+        return server.Rest.CallAsync(request);
+    }
+
     public static string Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public static string ReceiptBody(string messageId, string status, string? errorCode = null, string organizationId = DevSeed.OrganizationId)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AgentMessage.Core.Access;
 using AgentMessage.Core.Compliance;
 using AgentMessage.Core.Refusals;
 using AgentMessage.Server.Edge.Rest;
@@ -12,11 +13,15 @@ namespace AgentMessage.Server.Edge.Carrier;
 /// opt-in keywords (<see cref="InboundKeywords"/>) change the sender's consent with the
 /// organization that owns <c>to</c>. The answer is <c>{"applied", "action", "keyword"?}</c>; a
 /// number no organization owns is answered like one where nothing changed, so the endpoint does not
-/// reveal which numbers are ours. Nothing of the message (numbers, text) is logged.
+/// reveal which numbers are ours. The same signed message again inside the replay window is answered
+/// with <c>"replayed": true</c> and not applied again. Nothing of the message (numbers, text) is logged.
 /// </summary>
 public static class CarrierInboundEndpoint
 {
     public const string Route = "/v1/carrier/inbound";
+
+    /// <summary>Inbound messages' signatures in the replay ledger, apart from receipts'.</summary>
+    private const string ReplayKey = "inbound:";
 
     public static IEndpointRouteBuilder MapCarrierInbound(this IEndpointRouteBuilder app)
     {
@@ -24,7 +29,7 @@ public static class CarrierInboundEndpoint
         return app;
     }
 
-    private static async Task ReceiveAsync(HttpContext context, CarrierReceiptSigner signer, InboundKeywordHandler keywords, ILoggerFactory loggers)
+    private static async Task ReceiveAsync(HttpContext context, CarrierReceiptSigner signer, InboundKeywordHandler keywords, ISignedRequestLedger ledger, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(CarrierInboundEndpoint));
         var body = await CarrierReceiptEndpoint.ReadBodyAsync(context.Request, context.RequestAborted);
@@ -35,7 +40,7 @@ public static class CarrierInboundEndpoint
         }
 
         var headers = context.Request.Headers;
-        switch (signer.Verify(headers[CarrierReceiptSigner.TimestampHeader], headers[CarrierReceiptSigner.SignatureHeader], body))
+        switch (signer.Verify(headers[CarrierReceiptSigner.TimestampHeader], headers[CarrierReceiptSigner.SignatureHeader], body, out var signed))
         {
             case ReceiptVerification.BadSignature:
                 logger.LogWarning("Carrier inbound message refused: missing or invalid signature");
@@ -47,7 +52,8 @@ public static class CarrierInboundEndpoint
                 return;
         }
 
-        if (!TryRead(body, out var from, out var to, out var text, out var shapeProblem))
+        var json = CarrierBodyText.ToUtf8(body, context.Request.ContentType, "inbound", out var shapeProblem);
+        if (json is null || !TryRead(json, out var from, out var to, out var text, out shapeProblem))
         {
             await RestEnvelope.WriteErrorAsync(context, RefusalKind.BadRequest, shapeProblem!, null);
             return;
@@ -59,12 +65,29 @@ public static class CarrierInboundEndpoint
             return;
         }
 
-        // A state store that is down throws, and the request edge answers 503 UNAVAILABLE: the
-        // carrier retries a message that was not answered 2xx.
+        // The same signed message again (a carrier's retry after a lost answer, or a captured
+        // START replayed after the sender's STOP) is told so and changes nothing. A state store
+        // that is down throws, and the request edge answers 503 UNAVAILABLE: the carrier retries a
+        // message that was not answered 2xx, and one that failed was not remembered, so its retry
+        // is applied.
+        var replayKey = ReplayKey + signed!.Signature;
+        if (await ledger.ContainsAsync(replayKey, context.RequestAborted))
+        {
+            var (action, keyword) = InboundKeywords.Parse(text);
+            logger.LogInformation("Carrier inbound message replayed inside the replay window: not applied again");
+            await WriteAnswerAsync(context, new InboundOutcome(action, keyword, Applied: false), replayed: true);
+            return;
+        }
+
         var outcome = await keywords.ApplyAsync(from!, to!, text!, context.RequestAborted);
+        await ledger.AddAsync(replayKey, signed.AcceptableFor, context.RequestAborted);
 
         logger.LogDebug("Carrier inbound keyword {Keyword} action {Action} applied={Applied}", outcome.Keyword, outcome.Action, outcome.Applied);
-        await RestEnvelope.WriteSuccessAsync(context, StatusCodes.Status200OK, writer =>
+        await WriteAnswerAsync(context, outcome, replayed: false);
+    }
+
+    private static Task WriteAnswerAsync(HttpContext context, InboundOutcome outcome, bool replayed) =>
+        RestEnvelope.WriteSuccessAsync(context, StatusCodes.Status200OK, writer =>
         {
             writer.WriteStartObject();
             writer.WriteBoolean("applied", outcome.Applied);
@@ -79,9 +102,13 @@ public static class CarrierInboundEndpoint
                 writer.WriteString("keyword", outcome.Keyword);
             }
 
+            if (replayed)
+            {
+                writer.WriteBoolean("replayed", true);
+            }
+
             writer.WriteEndObject();
         });
-    }
 
     /// <summary>Reads the JSON object; string-typed from, to and text when present (null when absent).</summary>
     private static bool TryRead(byte[] body, out string? from, out string? to, out string? text, out string? problem)

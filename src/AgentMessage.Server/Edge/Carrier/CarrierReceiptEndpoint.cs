@@ -1,4 +1,5 @@
 using System.Buffers;
+using AgentMessage.Core.Access;
 using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Refusals;
 using AgentMessage.Server.Edge.Rest;
@@ -11,12 +12,16 @@ namespace AgentMessage.Server.Edge.Carrier;
 /// checks the signature and reads the JSON (<see cref="CarrierReceiptJson"/>); what the receipt means
 /// is decided by <see cref="ICarrierReceiptSink"/>, the port every carrier link reports through. A
 /// receipt only ever moves a message forward (<see cref="DeliveryLifecycle"/>), so a duplicate, late
-/// or out-of-order receipt, or a replay inside the window, is answered <c>{"applied": false}</c> and
-/// changes nothing (docs/API.md section 9).
+/// or out-of-order receipt is answered <c>{"applied": false}</c> and changes nothing; the same signed
+/// request again inside the replay window (<see cref="ISignedRequestLedger"/>) is answered
+/// <c>{"applied": false, "replayed": true}</c> and is not applied again (docs/API.md section 9).
 /// </summary>
 public static partial class CarrierReceiptEndpoint
 {
     public const string Route = "/v1/carrier/receipts";
+
+    /// <summary>Receipts' signatures in the replay ledger, apart from inbound messages'.</summary>
+    private const string ReplayKey = "receipt:";
 
     public static IEndpointRouteBuilder MapCarrierReceipts(this IEndpointRouteBuilder app)
     {
@@ -24,7 +29,7 @@ public static partial class CarrierReceiptEndpoint
         return app;
     }
 
-    private static async Task ReceiveAsync(HttpContext context, CarrierReceiptSigner signer, ICarrierReceiptSink receipts, ILoggerFactory loggers)
+    private static async Task ReceiveAsync(HttpContext context, CarrierReceiptSigner signer, ICarrierReceiptSink receipts, ISignedRequestLedger ledger, ILoggerFactory loggers)
     {
         var body = await ReadBodyAsync(context.Request, context.RequestAborted);
         if (body is null)
@@ -34,7 +39,7 @@ public static partial class CarrierReceiptEndpoint
         }
 
         var headers = context.Request.Headers;
-        switch (signer.Verify(headers[CarrierReceiptSigner.TimestampHeader], headers[CarrierReceiptSigner.SignatureHeader], body))
+        switch (signer.Verify(headers[CarrierReceiptSigner.TimestampHeader], headers[CarrierReceiptSigner.SignatureHeader], body, out var signed))
         {
             case ReceiptVerification.BadSignature:
                 LogBadSignature(loggers.CreateLogger(typeof(CarrierReceiptEndpoint)));
@@ -46,22 +51,42 @@ public static partial class CarrierReceiptEndpoint
                 return;
         }
 
-        if (!CarrierReceiptJson.TryParse(body, out var receipt, out var problem))
+        var json = CarrierBodyText.ToUtf8(body, context.Request.ContentType, "receipt", out var problem);
+        if (json is null || !CarrierReceiptJson.TryParse(json, out var receipt, out problem))
         {
             await RestEnvelope.WriteErrorAsync(context, RefusalKind.BadRequest, problem!, null);
             return;
         }
 
-        // A state store that is down throws, and the request edge answers 503 UNAVAILABLE: a
-        // carrier retries a receipt that was not answered 2xx.
+        // A replay of a receipt already applied (a carrier's retry after a lost answer, or a copy
+        // someone captured) is told so and changes nothing. A state store that is down throws, and
+        // the request edge answers 503 UNAVAILABLE: a carrier retries a receipt that was not
+        // answered 2xx, and one that failed was not remembered, so its retry is applied.
+        var replayKey = ReplayKey + signed!.Signature;
+        if (await ledger.ContainsAsync(replayKey, context.RequestAborted))
+        {
+            LogReplayed(loggers.CreateLogger(typeof(CarrierReceiptEndpoint)));
+            await WriteAnswerAsync(context, applied: false, replayed: true);
+            return;
+        }
+
         var applied = await receipts.ApplyAsync(receipt!, context.RequestAborted) == ReceiptOutcome.Applied;
-        await RestEnvelope.WriteSuccessAsync(context, StatusCodes.Status200OK, writer =>
+        await ledger.AddAsync(replayKey, signed.AcceptableFor, context.RequestAborted);
+        await WriteAnswerAsync(context, applied, replayed: false);
+    }
+
+    private static Task WriteAnswerAsync(HttpContext context, bool applied, bool replayed) =>
+        RestEnvelope.WriteSuccessAsync(context, StatusCodes.Status200OK, writer =>
         {
             writer.WriteStartObject();
             writer.WriteBoolean("applied", applied);
+            if (replayed)
+            {
+                writer.WriteBoolean("replayed", true);
+            }
+
             writer.WriteEndObject();
         });
-    }
 
     /// <summary>The whole body, or null when it is larger than <see cref="CarrierReceiptJson.MaxBodyBytes"/> (read no further).</summary>
     internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -102,4 +127,7 @@ public static partial class CarrierReceiptEndpoint
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Carrier receipt refused: timestamp {Timestamp} outside the replay window")]
     private static partial void LogStale(ILogger logger, string timestamp);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Carrier receipt replayed inside the replay window: not applied again")]
+    private static partial void LogReplayed(ILogger logger);
 }

@@ -18,6 +18,10 @@ public enum ReceiptVerification
     Stale,
 }
 
+/// <summary>A request whose signature was verified: its identity (the MAC it carries, in hex) and how
+/// much longer it would be accepted, so that a replay ledger remembers it exactly that long.</summary>
+public sealed record SignedRequest(string Signature, TimeSpan AcceptableFor);
+
 /// <summary>
 /// Signs and verifies receipts: <c>X-Carrier-Timestamp: &lt;unix seconds&gt;</c> and
 /// <c>X-Carrier-Signature: v1=&lt;lower-case hex HMAC-SHA256(secret, timestamp + "." + raw body)&gt;</c>.
@@ -64,8 +68,15 @@ public sealed class CarrierReceiptSigner
 
     public (string Timestamp, string Signature) Sign(ReadOnlySpan<byte> body) => Sign(body, time.GetUtcNow());
 
-    public ReceiptVerification Verify(string? timestampHeader, string? signatureHeader, ReadOnlySpan<byte> body)
+    public ReceiptVerification Verify(string? timestampHeader, string? signatureHeader, ReadOnlySpan<byte> body) =>
+        Verify(timestampHeader, signatureHeader, body, out _);
+
+    /// <summary>Verifies the headers and, when they are valid, says which signed request this is.</summary>
+    /// <param name="request">When valid: the request's identity among all signed requests and how much
+    /// longer its timestamp stays inside the replay window, for the replay ledger.</param>
+    public ReceiptVerification Verify(string? timestampHeader, string? signatureHeader, ReadOnlySpan<byte> body, out SignedRequest? request)
     {
+        request = null;
         if (string.IsNullOrEmpty(timestampHeader) || string.IsNullOrEmpty(signatureHeader) ||
             timestampHeader.Length > 19 ||
             !long.TryParse(timestampHeader, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
@@ -93,8 +104,19 @@ public sealed class CarrierReceiptSigner
             return ReceiptVerification.BadSignature;
         }
 
-        var age = time.GetUtcNow().ToUnixTimeSeconds() - seconds;
-        return Math.Abs((double)age) > window.TotalSeconds ? ReceiptVerification.Stale : ReceiptVerification.Valid;
+        var now = time.GetUtcNow();
+        var age = now.ToUnixTimeSeconds() - seconds;
+        if (Math.Abs((double)age) > window.TotalSeconds)
+        {
+            return ReceiptVerification.Stale;
+        }
+
+        // The expected MAC, not the header: a header may list other values (or the same in upper
+        // case) around the one that matched, and each spelling is still the same request. It is
+        // refused as stale once the clock's whole second passes timestamp + window.
+        var acceptableUntil = DateTimeOffset.FromUnixTimeSeconds(seconds) + window + TimeSpan.FromSeconds(1);
+        request = new SignedRequest(Convert.ToHexStringLower(expected), acceptableUntil - now);
+        return ReceiptVerification.Valid;
     }
 
     private byte[] Mac(string timestamp, ReadOnlySpan<byte> body)

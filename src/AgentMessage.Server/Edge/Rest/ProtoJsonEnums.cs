@@ -29,6 +29,10 @@ public static class ProtoJsonEnums
         /// <summary>Valid JSON, but not an object.</summary>
         NotAnObject,
 
+        /// <summary>Bytes that are not UTF-8 (a stray 0xFF, an overlong form, an encoded surrogate):
+        /// there is no text to read, so nothing is read with replacement characters.</summary>
+        NotUtf8,
+
         /// <summary>Nothing to rewrite: the body can be passed on as it is, and nothing was written.</summary>
         Unchanged,
 
@@ -44,45 +48,34 @@ public static class ProtoJsonEnums
     /// <exception cref="JsonException">The input is not one JSON value.</exception>
     public static string? WriteOutgoing(ReadOnlySpan<byte> json, MessageDescriptor descriptor, IBufferWriter<byte> output, bool captureRootId = false)
     {
-        var rewriter = new EnumValueRewriter(json, output, incoming: false, canonicalStrings: false, captureRootId);
+        var rewriter = new EnumValueRewriter(json, output, incoming: false, captureRootId);
         rewriter.Run(descriptor, copyUnchanged: true);
         return rewriter.RootId;
     }
 
     /// <summary>
     /// Checks a request body and turns REST enum names in it into protobuf JSON names; an unknown
-    /// name becomes <see cref="UndefinedValue"/>. A body that needs no change is not copied.
+    /// name becomes <see cref="UndefinedValue"/>. A body that needs no change is not copied. Each
+    /// known field's value must be one the protobuf JSON mapping allows it; a null list or map is
+    /// written as an empty one (see <see cref="EnumValueRewriter"/>).
     /// </summary>
-    /// <exception cref="JsonException">The body is not one JSON value.</exception>
+    /// <exception cref="JsonException">The body is not one JSON value, or a string in it holds
+    /// half of a surrogate pair (<c>"\ud800"</c>: no text, RFC 8259 section 8.2).</exception>
+    /// <exception cref="RequestFieldException">A field's value does not fit the field.</exception>
     public static IncomingBody RewriteIncoming(ReadOnlySpan<byte> json, MessageDescriptor descriptor, IBufferWriter<byte> output)
     {
-        // Transcoding reads strings strictly, but the facade has always handed it re-encoded
-        // ones: ill-formed UTF-8 reached the service as U+FFFD, and a lone surrogate escape is
-        // refused here as a body that is not valid JSON. Bodies with either keep that treatment (every string re-encoded,
-        // after a validating pass so that a syntax error anywhere is still reported as such);
-        // all others are passed on as they came, but for their enum values.
-        var canonical = !Utf8.IsValid(json) || HasSurrogateEscape(json);
-        if (canonical)
+        if (!Utf8.IsValid(json))
         {
-            var validator = new Utf8JsonReader(json);
-            while (validator.Read())
-            {
-            }
+            return IncomingBody.NotUtf8;
         }
 
-        var rewriter = new EnumValueRewriter(json, output, incoming: true, canonical, captureRootId: false);
-        bool isObject;
-        try
+        if (JsonText.HasUnpairedSurrogateEscape(json))
         {
-            isObject = rewriter.Run(descriptor, copyUnchanged: false);
-        }
-        catch (InvalidOperationException unpaired) when (canonical)
-        {
-            // A string holding half of a surrogate pair has no text to pass on (RFC 8259 section 8.2).
-            throw new JsonException("a string has an unpaired surrogate escape", unpaired);
+            throw new JsonException("a string has an unpaired surrogate escape");
         }
 
-        return isObject switch
+        var rewriter = new EnumValueRewriter(json, output, incoming: true, captureRootId: false);
+        return rewriter.Run(descriptor, copyUnchanged: false) switch
         {
             false => IncomingBody.NotAnObject,
             true when rewriter.Changed => IncomingBody.Rewritten,
@@ -114,22 +107,6 @@ public static class ProtoJsonEnums
     internal static EnumNames NamesOf(EnumDescriptor enumType) => Names.GetOrAdd(enumType, static e => new EnumNames(e));
 
     private static FieldTable FieldsOf(MessageDescriptor descriptor) => FieldsByJsonName.GetOrAdd(descriptor, static d => new FieldTable(d));
-
-    /// <summary>A <c>\uD800</c>-<c>\uDFFF</c> escape (or something that looks like one).</summary>
-    private static bool HasSurrogateEscape(ReadOnlySpan<byte> json)
-    {
-        int at;
-        while ((at = json.IndexOf("\\u"u8)) >= 0)
-        {
-            json = json[(at + 2)..];
-            if (json.Length >= 2 && (json[0] | 0x20) == 'd' && json[1] is (>= (byte)'8' and <= (byte)'9') or (>= (byte)'a' and <= (byte)'f') or (>= (byte)'A' and <= (byte)'F'))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private sealed class FieldTable
     {

@@ -14,8 +14,9 @@ namespace AgentMessage.Server.Edge.Rest;
 /// The one place where JSON transcoding's output becomes the documented REST API. Around every
 /// transcoded call it
 /// <list type="bullet">
-/// <item>checks the body (JSON content type, at most 64 KiB, a JSON object) and turns lower-case
-/// enum names into protobuf ones; a body problem is held back and raised by the interceptor after
+/// <item>checks the body (JSON content type, at most 64 KiB, UTF-8, a JSON object, each field's value
+/// of a JSON type the field can hold) and turns lower-case enum names into protobuf ones; a null
+/// list is passed on as an empty one; a body problem is held back and raised by the interceptor after
 /// authentication, so the order of checks is the same on both faces;</item>
 /// <item>wraps the result in the envelope with the contract's status code, lower-case enums and
 /// the error table's codes, whatever transcoding itself would have written.</item>
@@ -27,6 +28,9 @@ namespace AgentMessage.Server.Edge.Rest;
 public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacadeMiddleware> logger)
 {
     public const int MaxRequestBodyBytes = 64 * 1024;
+
+    /// <summary>The answer to a body transcoding could not bind, whatever it said about it.</summary>
+    public const string UnboundBody = "request body does not fit the request: a value has the wrong type or is out of range";
 
     private static readonly byte[] EmptyObject = "{}"u8.ToArray();
 
@@ -101,12 +105,14 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
 
         if (context.Response.StatusCode != StatusCodes.Status200OK)
         {
-            // Transcoding refused the call itself (a body it could not bind, for example): its
-            // google.rpc.Status body names the gRPC code; the table gives the REST code.
+            // Transcoding refused the call itself (a body it could not bind that the facade's
+            // checks let through, for example): its google.rpc.Status body names the gRPC code;
+            // the table gives the REST code. Its message is the deserializer's, .NET type names
+            // and all, so it goes to the debug log and never to the client.
             var (code, message) = ReadStatus(written.Span);
             var error = code is { } grpc ? GrpcRefusals.ForStatusCode(grpc) : RestRefusals.ForHttpStatus(context.Response.StatusCode);
             logger.LogDebug("Transcoding answered {Status} with gRPC code {Code}: {Message}", context.Response.StatusCode, code, message);
-            await RestEnvelope.WriteErrorAsync(context, error, error == RefusalKind.BadRequest && message is not null ? message : error.DefaultMessage, null);
+            await RestEnvelope.WriteErrorAsync(context, error, error == RefusalKind.BadRequest ? UnboundBody : error.DefaultMessage, null);
             return;
         }
 
@@ -249,6 +255,9 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
                     kept = rewritten;
                     body.Dispose();
                     return (rewritten, null);
+                case ProtoJsonEnums.IncomingBody.NotUtf8:
+                    body.Dispose();
+                    return (null, new Refusal(RefusalKind.BadRequest, "request body is not valid UTF-8"));
                 default:
                     body.Dispose();
                     return (null, new Refusal(RefusalKind.BadRequest, "request body must be a JSON object"));
@@ -258,6 +267,11 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
         {
             body.Dispose();
             return (null, new Refusal(RefusalKind.BadRequest, "request body is not valid JSON"));
+        }
+        catch (RequestFieldException wrong)
+        {
+            body.Dispose();
+            return (null, new Refusal(RefusalKind.BadRequest, $"{wrong.Field} {wrong.Problem}", new Dictionary<string, string> { [wrong.Field] = wrong.Problem }));
         }
         catch
         {

@@ -11,7 +11,7 @@ namespace AgentMessage.Server.Infrastructure.Redis;
 /// hash tag <c>{o:ORG}</c>, so it lands in one Cluster slot and one script may touch it all.
 /// API keys are found by their hash before the organization is known, so they have their own tag;
 /// so do the carrier link's keys, each of which one call touches alone (a carrier id, a message's
-/// carrier reference, an inbound message's key).
+/// carrier reference, an inbound message's key), and so does a signed carrier request's signature.
 /// </summary>
 public static class RedisKeys
 {
@@ -114,6 +114,10 @@ public static class RedisKeys
 
     /// <summary>Hash: part number to text of a concatenated inbound message being put back together.</summary>
     public static RedisKey InboundParts(string key) => $"am:inbound:{{{key}}}";
+
+    /// <summary>String: a signed carrier request already applied, kept while its timestamp is inside
+    /// the replay window. Found by the signature alone, so it carries that as its own tag.</summary>
+    public static RedisKey SignedRequest(string signature) => $"am:signed:{{{signature}}}";
 
     /// <summary>A key in the organization's slot that is never written: a script's unused KEYS entry.</summary>
     public static RedisKey Unused(string org) => $"{Org(org)}:unused";

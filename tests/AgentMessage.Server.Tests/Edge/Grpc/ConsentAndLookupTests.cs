@@ -283,6 +283,7 @@ public sealed class ConsentAndLookupTests(ComplianceServer shared) : IClassFixtu
     [InlineData("""{"number":"15554443333","source":"web"}""", "number", "must be E.164")]
     [InlineData("""{"number":"+15554443333","source":"  "}""", "source", "must be 1..200 characters, not blank, without control characters")]
     [InlineData("""{"number":"+15554443333"}""", "source", "must be 1..200 characters, not blank, without control characters")]
+    [InlineData("""{"number":"+15554443333","source":"web\u0000form"}""", "source", "must be 1..200 characters, not blank, without control characters")]
     [InlineData("""{"number":"+15554443333","source":"web","opted_in_at":"2999-01-01T00:00:00Z"}""", "opted_in_at", "must not be in the future")]
     public async Task Rest_RecordConsent_BadFields_Are422WithDetails(string requestBody, string field, string problem)
     {

@@ -110,13 +110,95 @@ public sealed class ProtoJsonEnumsTests
     public void RewriteIncoming_RewritesNestedRepeatedAndEscapedNamesInPlace()
     {
         var output = Rewrite(
-            """{ "messages" : [ {"status": "Sent", "text": "sent"}, {"st\u0061tus":"deliv\u0065red"}, [ "sent" ] ], "next_page_token" : "queued" }""",
+            """{ "messages" : [ {"status": "Sent", "text": "sent"}, {"st\u0061tus":"deliv\u0065red"} ], "next_page_token" : "queued" }""",
             ListMessagesResponse.Descriptor,
             outgoing: false);
-        var repeated = Rewrite("""{"style":["declarative_friendly",1,null,"nope"]}""", Google.Api.ResourceDescriptor.Descriptor, outgoing: false);
+        var repeated = Rewrite("""{"style":["declarative_friendly",1,"nope"]}""", Google.Api.ResourceDescriptor.Descriptor, outgoing: false);
 
-        Assert.Equal("""{ "messages" : [ {"status": "MESSAGE_STATUS_SENT", "text": "sent"}, {"st\u0061tus":"MESSAGE_STATUS_DELIVERED"}, [ "sent" ] ], "next_page_token" : "queued" }""", output);
-        Assert.Equal("""{"style":["DECLARATIVE_FRIENDLY",1,null,-1]}""", repeated);
+        Assert.Equal("""{ "messages" : [ {"status": "MESSAGE_STATUS_SENT", "text": "sent"}, {"st\u0061tus":"MESSAGE_STATUS_DELIVERED"} ], "next_page_token" : "queued" }""", output);
+        Assert.Equal("""{"style":["DECLARATIVE_FRIENDLY",1,-1]}""", repeated);
+    }
+
+    [Fact]
+    public void RewriteIncoming_NullListsAndMaps_BecomeEmptyOnesAndNullScalarsStay()
+    {
+        var send = Rewrite("""{"media" : null,"text":null,"send_at":null,"priority":null}""", SendMessageRequest.Descriptor, outgoing: false);
+        var map = Rewrite("""{"upload_headers":null, "media_id":null}""", CreateMediaUploadResponse.Descriptor, outgoing: false);
+        var nested = Rewrite("""{"messages":[{"media":null}]}""", ListMessagesResponse.Descriptor, outgoing: false);
+
+        Assert.Equal("""{"media" : [],"text":null,"send_at":null,"priority":null}""", send);
+        Assert.Equal("""{"upload_headers":{}, "media_id":null}""", map);
+        Assert.Equal("""{"messages":[{"media":[]}]}""", nested);
+    }
+
+    [Theory]
+    [InlineData("""{"media":[null]}""", "media[0]", "must be a string")]
+    [InlineData("""{"media":["a",7]}""", "media[1]", "must be a string")]
+    [InlineData("""{"media":"https://x.example/a.png"}""", "media", "must be an array")]
+    [InlineData("""{"media":{}}""", "media", "must be an array")]
+    [InlineData("""{"text":5}""", "text", "must be a string")]
+    [InlineData("""{"text":{"a":1}}""", "text", "must be a string")]
+    [InlineData("""{"text":true}""", "text", "must be a string")]
+    [InlineData("""{"priority":[1]}""", "priority", "must be one of: default, high")]
+    [InlineData("""{"priority":1.5}""", "priority", "must be one of: default, high")]
+    [InlineData("""{"validity_period_seconds":"60"}""", "validity_period_seconds", "must be a 32-bit integer")]
+    [InlineData("""{"validity_period_seconds":1.5}""", "validity_period_seconds", "must be a 32-bit integer")]
+    [InlineData("""{"validity_period_seconds":99999999999}""", "validity_period_seconds", "must be a 32-bit integer")]
+    [InlineData("""{"send_at":"yesterday"}""", "send_at", "must be an RFC 3339 timestamp")]
+    [InlineData("""{"send_at":1700000000}""", "send_at", "must be an RFC 3339 timestamp")]
+    [InlineData("""{"send_at":{}}""", "send_at", "must be an RFC 3339 timestamp")]
+    public void RewriteIncoming_AValueItsFieldCannotHold_NamesTheField(string json, string field, string problem)
+    {
+        var wrong = Assert.Throws<RequestFieldException>(() =>
+            ProtoJsonEnums.RewriteIncoming(System.Text.Encoding.UTF8.GetBytes(json), SendMessageRequest.Descriptor, new ArrayBufferWriter<byte>()));
+
+        Assert.Equal((field, problem), (wrong.Field, wrong.Problem));
+    }
+
+    [Theory]
+    [InlineData("""{"scopes":["messages:send",null]}""", "scopes[1]", "must be a string")]
+    [InlineData("""{"scopes":[["messages:send"]]}""", "scopes[0]", "must be a string")]
+    public void RewriteIncoming_AnItemOfAnotherRequestsList_IsNamedByItsIndex(string json, string field, string problem)
+    {
+        var wrong = Assert.Throws<RequestFieldException>(() =>
+            ProtoJsonEnums.RewriteIncoming(System.Text.Encoding.UTF8.GetBytes(json), CreateApiKeyRequest.Descriptor, new ArrayBufferWriter<byte>()));
+
+        Assert.Equal((field, problem), (wrong.Field, wrong.Problem));
+    }
+
+    [Theory]
+    [InlineData("""{"send_rate_limit":{"burst":"ten"}}""", "send_rate_limit.burst", "must be a 32-bit integer")]
+    [InlineData("""{"send_rate_limit":{"burst":10,"per_second":"fast"}}""", "send_rate_limit.per_second", "must be a number")]
+    [InlineData("""{"send_rate_limit":{"burst":10,"per_second":"2.5"}}""", "send_rate_limit.per_second", "must be a number")]
+    [InlineData("""{"media_upload_rate_limit":{"per_second":" NaN"}}""", "media_upload_rate_limit.per_second", "must be a number")]
+    [InlineData("""{"send_rate_limit":[]}""", "send_rate_limit", "must be an object")]
+    [InlineData("""{"mms_enabled":"yes"}""", "mms_enabled", "must be true or false")]
+    [InlineData("""{"name":null,"mms_enabled":1}""", "mms_enabled", "must be true or false")]
+    public void RewriteIncoming_AValueInsideANestedMessage_IsNamedByItsPath(string json, string field, string problem)
+    {
+        var wrong = Assert.Throws<RequestFieldException>(() =>
+            ProtoJsonEnums.RewriteIncoming(System.Text.Encoding.UTF8.GetBytes(json), CreateOrganizationRequest.Descriptor, new ArrayBufferWriter<byte>()));
+
+        Assert.Equal((field, problem), (wrong.Field, wrong.Problem));
+    }
+
+    [Theory]
+    [InlineData("""{"byte_size":100}""")]
+    [InlineData("""{"byte_size":"100"}""")]
+    [InlineData("""{"byte_size":"-100"}""")]
+    [InlineData("""{"byte_size":null,"mime_type":null}""")]
+    public void RewriteIncoming_ValuesTheMappingAllows_PassUnchanged(string json)
+    {
+        Assert.Equal(json, Rewrite(json, CreateMediaUploadRequest.Descriptor, outgoing: false));
+    }
+
+    [Theory]
+    [InlineData("""{"send_rate_limit":{"burst":10,"per_second":2.5},"mms_enabled":false,"name":"n"}""")]
+    [InlineData("""{"send_rate_limit":{"burst":10,"per_second":1e999},"media_upload_rate_limit":null}""")]
+    [InlineData("""{"send_rate_limit":{"per_second":"NaN"},"media_upload_rate_limit":{"per_second":"-Infinity"}}""")]
+    public void RewriteIncoming_NestedValuesTheMappingAllows_PassUnchanged(string json)
+    {
+        Assert.Equal(json, Rewrite(json, CreateOrganizationRequest.Descriptor, outgoing: false));
     }
 
     [Theory]
@@ -142,29 +224,45 @@ public sealed class ProtoJsonEnumsTests
         Assert.ThrowsAny<JsonException>(() => ProtoJsonEnums.RewriteIncoming(System.Text.Encoding.UTF8.GetBytes(json), SendMessageRequest.Descriptor, new ArrayBufferWriter<byte>()));
     }
 
-    [Fact]
-    public void RewriteIncoming_IllFormedUtf8_IsReencodedEverywhere()
+    [Theory]
+    [InlineData(new byte[] { 0xFF })]
+    [InlineData(new byte[] { 0xC3, 0x28 })]
+    [InlineData(new byte[] { 0xC0, 0xAF })]
+    [InlineData(new byte[] { 0xE0, 0x80, 0xAF })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    [InlineData(new byte[] { 0xF4, 0x90, 0x80, 0x80 })]
+    [InlineData(new byte[] { 0xC3 })]
+    public void RewriteIncoming_IllFormedUtf8_IsNotUtf8AndNothingIsWritten(byte[] invalid)
     {
-        byte[] json = [.. "{\"text\" : \"a"u8, 0xFF, .. "b\\n\", \"x\": [\"\\u00e9"u8, 0xC3, .. "\", {\"k\":1}], \"priority\":\"high\"}"u8];
+        byte[] json = [.. "{\"text\" : \"a"u8, .. invalid, .. "b\", \"priority\":\"high\"}"u8];
         var output = new ArrayBufferWriter<byte>();
 
-        Assert.Equal(ProtoJsonEnums.IncomingBody.Rewritten, ProtoJsonEnums.RewriteIncoming(json, SendMessageRequest.Descriptor, output));
-        Assert.Equal("""{"text" : "a\uFFFDb\n", "x": ["é\uFFFD",{"k":1}], "priority":"PRIORITY_HIGH"}""", System.Text.Encoding.UTF8.GetString(output.WrittenSpan));
+        Assert.Equal(ProtoJsonEnums.IncomingBody.NotUtf8, ProtoJsonEnums.RewriteIncoming(json, SendMessageRequest.Descriptor, output));
+        Assert.Equal(0, output.WrittenCount);
     }
 
-    [Fact]
-    public void RewriteIncoming_LoneSurrogateEscape_IsNotValidJson()
+    [Theory]
+    [InlineData("""{"text":"a\uD800b"}""")]
+    [InlineData("""{"text":"\udc00"}""")]
+    [InlineData("""{"text":"\udc00\ud800"}""")]
+    [InlineData("""{"text":"\ud83d"}""")]
+    [InlineData("""{"text":"\ud83d\u0041"}""")]
+    [InlineData("""{"text":"\ud83d\ud83d\ude00"}""")]
+    [InlineData("""{"unknown":"\\\uD800"}""")]
+    [InlineData("""{"t\uDE00xt":"a"}""")]
+    public void RewriteIncoming_UnpairedSurrogateEscape_IsNotValidJson(string json)
     {
         Assert.Throws<JsonException>(() =>
-            ProtoJsonEnums.RewriteIncoming("""{"text":"a\uD800b"}"""u8, SendMessageRequest.Descriptor, new ArrayBufferWriter<byte>()));
+            ProtoJsonEnums.RewriteIncoming(System.Text.Encoding.UTF8.GetBytes(json), SendMessageRequest.Descriptor, new ArrayBufferWriter<byte>()));
     }
 
-    [Fact]
-    public void RewriteIncoming_SurrogatePairEscape_IsReencodedAsBefore()
+    [Theory]
+    [InlineData("""{"text":"\ud83d\ude00","priority":"high"}""", """{"text":"\ud83d\ude00","priority":"PRIORITY_HIGH"}""")]
+    [InlineData("""{"text":"\\uD800 is how JSON spells half a pair"}""", """{"text":"\\uD800 is how JSON spells half a pair"}""")]
+    [InlineData("""{"text":"\\\\\ud83d\ude00\u00e9"}""", """{"text":"\\\\\ud83d\ude00\u00e9"}""")]
+    public void RewriteIncoming_SurrogatePairsAndEscapedBackslashes_PassAsWritten(string json, string expected)
     {
-        var output = Rewrite("""{"text":"\ud83d\ude00","priority":"high"}""", SendMessageRequest.Descriptor, outgoing: false);
-
-        Assert.Equal("""{"text":"\uD83D\uDE00","priority":"PRIORITY_HIGH"}""", output);
+        Assert.Equal(expected, Rewrite(json, SendMessageRequest.Descriptor, outgoing: false));
     }
 
     [Fact]

@@ -14,8 +14,9 @@ namespace AgentMessage.Server.Tests.Edge.Rest;
 public sealed class RestBodyBytesTests(SharedServer shared) : IClassFixture<SharedServer>
 {
     /// <summary>Characters that JSON writers disagree about: HTML-sensitive ones, quotes,
-    /// backslashes, control characters, line separators, non-ASCII and a surrogate pair.</summary>
-    private const string TrickyText = "<b>&'+\"\\ /\n\t\u0001 é ж \u2028 😀 MESSAGE_STATUS_SENT PRIORITY_HIGH high";
+    /// backslashes, the control characters a text may hold, line separators, non-ASCII and a
+    /// surrogate pair.</summary>
+    private const string TrickyText = "<b>&'+\"\\ /\n\t\r é ж \u2028 😀 MESSAGE_STATUS_SENT PRIORITY_HIGH high";
 
     private readonly TestServer server = shared.Server;
 
@@ -39,7 +40,7 @@ public sealed class RestBodyBytesTests(SharedServer shared) : IClassFixture<Shar
         Assert.StartsWith("""{"success":true,"data":{"id":""", raw);
         Assert.Equal(Canonical(raw), raw);
         Assert.Contains("""
-            "text":"<b>&'+\"\\ /\n\t\u0001 é ж \u2028 \uD83D\uDE00 MESSAGE_STATUS_SENT PRIORITY_HIGH high"
+            "text":"<b>&'+\"\\ /\n\t\r é ж \u2028 \uD83D\uDE00 MESSAGE_STATUS_SENT PRIORITY_HIGH high"
             """, raw);
         Assert.Contains("\"priority\":\"high\"", raw);
         Assert.Contains("\"status\":\"queued\"", raw);
@@ -165,12 +166,14 @@ public sealed class RestBodyBytesTests(SharedServer shared) : IClassFixture<Shar
     }
 
     [Theory]
-    [InlineData(new byte[] { 0xC3, 0x28 }, "a\uFFFD(b")]
-    [InlineData(new byte[] { 0xED, 0xA0, 0x80 }, "a\uFFFD\uFFFD\uFFFDb")]
-    [InlineData(new byte[] { 0xFF }, "a\uFFFDb")]
-    public async Task SendMessage_TextThatIsNotUtf8_IsReadWithReplacementCharacters(byte[] invalid, string expected)
+    [InlineData(new byte[] { 0xC3, 0x28 })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    [InlineData(new byte[] { 0xC0, 0xAF })]
+    [InlineData(new byte[] { 0xFF })]
+    public async Task SendMessage_TextThatIsNotUtf8_Is400AndNothingIsStored(byte[] invalid)
     {
-        var payload = Encoding.UTF8.GetBytes("""{"from":"+15551112222","to":"+15554443333","text":"a?b","priority":"high"}""");
+        var tag = "utf8-" + Guid.NewGuid().ToString("N")[..8];
+        var payload = Encoding.UTF8.GetBytes($$"""{"from":"+15551112222","to":"+15554443333","text":"a?b","priority":"high","tag":"{{tag}}"}""");
         var at = Array.IndexOf(payload, (byte)'?');
         payload = [.. payload[..at], .. invalid, .. payload[(at + 1)..]];
         var request = Json(HttpMethod.Post, "/v1/messages", TestServer.DevKey, string.Empty);
@@ -179,9 +182,20 @@ public sealed class RestBodyBytesTests(SharedServer shared) : IClassFixture<Shar
 
         var (response, body) = await server.Rest.CallAsync(request);
 
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        AssertJsonEqual(ExpectedError(response, "BAD_REQUEST", "request body is not valid UTF-8"), body);
+        var (_, listed) = await server.Rest.CallAsync(Get($"/v1/messages?tag={tag}", TestServer.DevKey));
+        Assert.Empty(listed["data"]!["messages"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task SendMessage_TextWithAnEscapedSurrogatePair_IsReadAsTheCharacter()
+    {
+        var (response, body) = await server.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages", TestServer.DevKey,
+            """{"from":"+15551112222","to":"+15554443333","text":"a\ud83d\ude00b \\ud800"}"""));
+
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        Assert.Equal(expected, (string)body["data"]!["text"]!);
-        Assert.Equal("high", (string)body["data"]!["priority"]!);
+        Assert.Equal("a😀b \\ud800", (string)body["data"]!["text"]!);
     }
 
     [Fact]
