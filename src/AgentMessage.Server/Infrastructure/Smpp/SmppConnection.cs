@@ -45,6 +45,7 @@ internal sealed partial class SmppConnection : IAsyncDisposable
     private readonly ConcurrentQueue<byte[]> responses = new();
     private int responding;
     private Task? readerTask;
+    private Task? sweeperTask;
     private long lastReceived;
     private int sequence;
     private int closeStarted;
@@ -79,6 +80,9 @@ internal sealed partial class SmppConnection : IAsyncDisposable
     public async Task<SmppResponse> BindAsync()
     {
         readerTask = Task.Run(ReadLoopAsync);
+
+        // The sweeper runs from the start, so a bind the SMSC never answers times out too.
+        sweeperTask = Task.Run(() => SweepLoopAsync(closing.Token), CancellationToken.None);
         var bind = new BindTransceiver(options.SystemId ?? string.Empty, options.Password ?? string.Empty, options.SystemType);
         var response = await SendRequestAsync(bind);
         if (response.IsOk && response.Pdu is BindTransceiverResp)
@@ -96,10 +100,9 @@ internal sealed partial class SmppConnection : IAsyncDisposable
     {
         var token = closing.Token;
         var sender = Task.Run(() => SendLoopAsync(token), CancellationToken.None);
-        var sweeper = Task.Run(() => SweepLoopAsync(token), CancellationToken.None);
         var keepAlive = Task.Run(() => EnquireLoopAsync(token), CancellationToken.None);
         var reason = await closed.Task;
-        await Task.WhenAll(sender, sweeper, keepAlive);
+        await Task.WhenAll(sender, sweeperTask ?? Task.CompletedTask, keepAlive);
         return reason;
     }
 
@@ -134,6 +137,11 @@ internal sealed partial class SmppConnection : IAsyncDisposable
         if (readerTask is not null)
         {
             await readerTask;
+        }
+
+        if (sweeperTask is not null)
+        {
+            await sweeperTask;
         }
 
         closing.Dispose();

@@ -63,6 +63,25 @@ public sealed class SmppLinkTests(SmscFixture fixture) : IClassFixture<SmscFixtu
     }
 
     [Fact]
+    public async Task ABindTheSmscNeverAnswers_TimesOut_AndIsTriedAgain()
+    {
+        // A peer that accepts connections and never says a word.
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var settings = SmppSupport.Settings(Smsc, ("AgentMessage:Carrier:Smpp:ResponseTimeout", "00:00:00.300"));
+        settings["AgentMessage:Carrier:Smpp:Port"] = ((IPEndPoint)silent.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var logs = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(settings, services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+
+        using var first = await silent.AcceptSocketAsync(Ct);
+        await logs.WaitForLineAsync("SMPP bind 0 not answered (Timeout)");
+        using var second = await silent.AcceptSocketAsync(Ct);
+        var (ready, _) = await server.Rest.CallAsync(Get("/readyz", null));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+    }
+
+    [Fact]
     public async Task GsmText_GoesAsUnpackedSeptets_WithTheMessagesAddresses_AndIsDeliveredByATlvReceipt()
     {
         await Smsc.SetReceiptsAsync(new SmscReceipts { Form = SmscReceiptForm.Tlv }, Ct);
