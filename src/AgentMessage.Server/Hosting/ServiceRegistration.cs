@@ -78,6 +78,9 @@ public static class ServiceRegistration
         services.AddDeliveryPipeline();
         services.AddSingleton<StatusEventHub>();
         services.AddSingleton<StatusStreamService>();
+        services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section)
+            .Validate(o => !o.Problems().Any(), $"{StreamOptions.Section}: MaxPerKey and MaxPerOrganization must be at least 1, HeartbeatInterval and CredentialCheckInterval at least 10 ms")
+            .ValidateOnStart();
         return services;
     }
 

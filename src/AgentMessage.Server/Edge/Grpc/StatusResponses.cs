@@ -29,6 +29,11 @@ public static class StatusResponses
     public static bool IsTranscoded(ServerCallContext context) =>
         context.GetHttpContext().GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is not null;
 
+    /// <summary>The response for one streamed event: a live event's shared response (mapped and
+    /// serialized once for all streams, never changed), else a new one.</summary>
+    public static StreamStatusResponse For(Core.Delivery.StreamedEvent item) =>
+        item.Shared?.Encoded(CreateShared) ?? Create(item.Event);
+
     public static StreamStatusResponse Create(DomainStatusEvent statusEvent) =>
         new() { Event = ProtoMapping.ToProto(statusEvent) };
 
