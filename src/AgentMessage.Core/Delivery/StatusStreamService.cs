@@ -25,7 +25,7 @@ public readonly record struct StreamedEvent(StatusEvent Event, PublishedEvent? S
 /// live feed catches up from the log again the same way. A stream for named messages ends once all
 /// of them are terminal. Problems with the request surface before the first event.
 /// </summary>
-public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messages, StatusEventHub hub)
+public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messages, StatusEventHub hub, OpenStreams streams)
 {
     public const int MaxMessageIds = 100;
     private const int Page = 500;
@@ -36,9 +36,37 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
     /// <param name="ready">Called once the stream is subscribed and the request has passed its
     /// checks, before any event: the caller announces the stream (response headers), so a client
     /// knows from then on that nothing will be missed.</param>
+    /// <remarks>The stream counts against its key's and organization's caps (<see cref="OpenStreams"/>)
+    /// from before its first event, and a stream ended from outside (its key revoked, the server
+    /// closing) ends with that refusal, thrown as <see cref="RefusalException"/>.</remarks>
     public async IAsyncEnumerable<StreamedEvent> StreamAsync(Caller caller, StatusStreamQuery query, Func<Task> ready, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Validate(query);
+        await using var stream = await streams.OpenAsync(caller, cancellationToken);
+        await using var events = StreamOpenAsync(caller, query, ready, stream.Token).GetAsyncEnumerator(stream.Token);
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await events.MoveNextAsync();
+            }
+            catch (OperationCanceledException) when (stream.EndReason is { } reason && !cancellationToken.IsCancellationRequested)
+            {
+                throw new RefusalException(reason);
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+
+            yield return events.Current;
+        }
+    }
+
+    private async IAsyncEnumerable<StreamedEvent> StreamOpenAsync(Caller caller, StatusStreamQuery query, Func<Task> ready, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var org = caller.OrganizationId;
         var named = query.MessageIds.Distinct(StringComparer.Ordinal).ToList();
         using var subscription = hub.Subscribe(org, new FeedFilter(named, query.Tag), cancellationToken);

@@ -115,6 +115,13 @@ public static class RedisKeys
     /// <summary>Hash: part number to text of a concatenated inbound message being put back together.</summary>
     public static RedisKey InboundParts(string key) => $"am:inbound:{{{key}}}";
 
+    /// <summary>Sorted set: the organization's open status streams on every instance, lease id scored
+    /// by when the lease runs out (unix ms).</summary>
+    public static RedisKey StreamLeases(string org) => $"{Org(org)}:streams";
+
+    /// <summary>Sorted set: the open status streams of one API key, like <see cref="StreamLeases"/>.</summary>
+    public static RedisKey StreamLeasesOfKey(string org, string keyId) => $"{Org(org)}:streams:key:{keyId}";
+
     /// <summary>A key in the organization's slot that is never written: a script's unused KEYS entry.</summary>
     public static RedisKey Unused(string org) => $"{Org(org)}:unused";
 

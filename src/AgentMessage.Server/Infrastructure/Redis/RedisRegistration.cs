@@ -65,6 +65,7 @@ public static class RedisRegistration
         services.AddSingleton<IStatusEventLog>(sp => sp.GetRequiredService<RedisStatusStore>());
         services.AddSingleton<IDispatchQueue, RedisDispatchQueue>();
         services.AddSingleton<ICarrierLinkStore, RedisCarrierLinkStore>();
+        services.AddSingleton<IStreamLeaseStore, RedisStreamLeaseStore>();
         services.AddHostedService<RedisEventReader>();
         services.AddHostedService<RedisDeploymentCheck>();
 

@@ -284,7 +284,11 @@ public sealed class StatusStreamTests
     [Fact]
     public async Task StreamStatus_AThousandConcurrentStreams_EachReceiveTheEvent()
     {
-        await using var server = await StartAsync();
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["AgentMessage:Delivery:Workers"] = "0",
+            ["AgentMessage:Streams:MaxPerKey"] = "1000",
+        });
         using var channel = GrpcChannel.ForAddress(server.GrpcUrl, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
