@@ -8,7 +8,8 @@ namespace AgentMessage.LoadTest;
 /// AgentMessage.Server as its own process (<c>dotnet AgentMessage.Server.dll</c>, Release build), on
 /// Redis, configured entirely on the command line: both listeners on free loopback ports, the
 /// development organization seeded with a fixed key, send limits so high that only the
-/// rate-limit scenario's own organization limit ever refuses a send, a known receipt secret,
+/// rate-limit scenario's own organization limit ever refuses a send, stream caps above the stream
+/// scenarios' thousands of streams on one key, a known receipt secret,
 /// warning-level logs, and no dispatch unless asked for (the dispatch scenarios' instances).
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
@@ -83,6 +84,10 @@ public sealed class ServerProcess : IAsyncDisposable
             $"--AgentMessage:Dev:ApiKey={ApiKey}",
             "--AgentMessage:RateLimits:Send:Burst=1000000000",
             "--AgentMessage:RateLimits:Send:PerSecond=1000000000",
+
+            // The stream scenarios hold thousands of streams on one key.
+            "--AgentMessage:Streams:MaxPerKey=1000000",
+            "--AgentMessage:Streams:MaxPerOrganization=1000000",
             $"--AgentMessage:Carrier:ReceiptSecret={ReceiptSecret}",
             .. dispatch ? Array.Empty<string>() : ["--AgentMessage:Delivery:Workers=0"],
             "--Logging:LogLevel:Default=Warning",

@@ -18,6 +18,6 @@ public sealed class ApiKeyAuthenticator(IApiKeyStore keys)
         }
 
         var record = await keys.FindByHashAsync(ApiKeyFormat.Hash(key), cancellationToken);
-        return record is { IsActive: true } ? new Caller(record.OrganizationId, record.Id, record.Scopes) : null;
+        return record is { IsActive: true } ? new Caller(record.OrganizationId, record.Id, record.Scopes, record.Hash) : null;
     }
 }

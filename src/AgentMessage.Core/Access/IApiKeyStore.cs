@@ -4,6 +4,10 @@ public interface IApiKeyStore
 {
     ValueTask<ApiKeyRecord?> FindByHashAsync(string hash, CancellationToken cancellationToken);
 
+    /// <summary>The keys with these hashes as the store holds them now, never from a cache (a check
+    /// that must see a revocation within the staleness bound), in the order given; null where none.</summary>
+    ValueTask<IReadOnlyList<ApiKeyRecord?>> FindCurrentAsync(IReadOnlyList<string> hashes, CancellationToken cancellationToken);
+
     /// <summary>Creates or replaces the key with this hash (a revocation is a put with RevokedAt set).</summary>
     ValueTask PutAsync(ApiKeyRecord key, CancellationToken cancellationToken);
 

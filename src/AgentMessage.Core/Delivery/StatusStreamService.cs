@@ -18,13 +18,14 @@ public readonly record struct StreamedEvent(StatusEvent Event, PublishedEvent? S
 /// <summary>
 /// StreamStatus (docs/API.md section 9). A stream subscribes to this process's
 /// <see cref="StatusEventHub"/> before it reads anything, then: sends the current state of each
-/// named message; catches up from the event log after its cursor (<c>after</c>, else the newest
+/// named message, as the event that set it (unless that event is after the cursor, when the
+/// catch-up sends it); catches up from the event log after its cursor (<c>after</c>, else the newest
 /// event); and goes live, skipping every event at or before its cursor. So no event falls between
 /// catch-up and live (no gap) and none is sent twice (no duplicate). A stream that falls behind the
 /// live feed catches up from the log again the same way. A stream for named messages ends once all
 /// of them are terminal. Problems with the request surface before the first event.
 /// </summary>
-public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messages, StatusEventHub hub)
+public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messages, StatusEventHub hub, OpenStreams streams)
 {
     public const int MaxMessageIds = 100;
     private const int Page = 500;
@@ -35,9 +36,37 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
     /// <param name="ready">Called once the stream is subscribed and the request has passed its
     /// checks, before any event: the caller announces the stream (response headers), so a client
     /// knows from then on that nothing will be missed.</param>
+    /// <remarks>The stream counts against its key's and organization's caps (<see cref="OpenStreams"/>)
+    /// from before its first event, and a stream ended from outside (its key revoked, the server
+    /// closing) ends with that refusal, thrown as <see cref="RefusalException"/>.</remarks>
     public async IAsyncEnumerable<StreamedEvent> StreamAsync(Caller caller, StatusStreamQuery query, Func<Task> ready, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Validate(query);
+        await using var stream = await streams.OpenAsync(caller, cancellationToken);
+        await using var events = StreamOpenAsync(caller, query, ready, stream.Token).GetAsyncEnumerator(stream.Token);
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await events.MoveNextAsync();
+            }
+            catch (OperationCanceledException) when (stream.EndReason is { } reason && !cancellationToken.IsCancellationRequested)
+            {
+                throw new RefusalException(reason);
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+
+            yield return events.Current;
+        }
+    }
+
+    private async IAsyncEnumerable<StreamedEvent> StreamOpenAsync(Caller caller, StatusStreamQuery query, Func<Task> ready, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var org = caller.OrganizationId;
         var named = query.MessageIds.Distinct(StringComparer.Ordinal).ToList();
         using var subscription = hub.Subscribe(org, new FeedFilter(named, query.Tag), cancellationToken);
@@ -63,7 +92,20 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
         {
             var message = await messages.GetAsync(org, id, cancellationToken)
                 ?? throw new RefusalException(RefusalKind.NotFound, $"message {id} not found");
-            snapshots.Add(new StatusEvent(cursor, org, id, message.Status, message.ErrorCode, message.UpdatedAt, message.Tag));
+            if (message.EventId is { } produced && EventIds.Compare(produced, cursor) > 0)
+            {
+                // The event that set this state comes after the cursor: the catch-up sends it, in
+                // the log's order, after whatever came before it. A line for it here would repeat
+                // its id ahead of its turn, and move a resuming client's position past events it
+                // has not yet been sent.
+                open.Add(id);
+                continue;
+            }
+
+            // The line carries the id of the event that set this state, so a client that drops
+            // ids it has seen drops it only when it has already seen that very change. Messages
+            // stored before the store kept that id carry the cursor instead.
+            snapshots.Add(new StatusEvent(message.EventId ?? cursor, org, id, message.Status, message.ErrorCode, message.UpdatedAt, message.Tag));
             if (!DeliveryLifecycle.IsTerminal(message.Status))
             {
                 open.Add(id);

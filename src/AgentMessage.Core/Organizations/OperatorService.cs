@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using AgentMessage.Core.Access;
 using AgentMessage.Core.Compliance;
+using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Messaging;
 using AgentMessage.Core.RateLimiting;
 using AgentMessage.Core.Refusals;
@@ -32,6 +33,7 @@ public sealed class OperatorService(
     IOrganizationStore organizations,
     IApiKeyStore keys,
     INumberRegistry numbers,
+    OpenStreams streams,
     TimeProvider time,
     ILogger<OperatorService> logger)
 {
@@ -164,6 +166,9 @@ public sealed class OperatorService(
         }
 
         logger.LogInformation("Operator revoked API key {KeyId} of organization {OrganizationId}", keyId, organizationId);
+
+        // This instance's streams of the key end now; other instances' at their next credential check.
+        streams.EndKey(keyId);
         return revoked;
     }
 
@@ -187,6 +192,7 @@ public sealed class OperatorService(
         }
 
         logger.LogInformation("Operator rotated API key {KeyId} of organization {OrganizationId} to {NewKeyId}", keyId, organizationId, issued.Record.Id);
+        streams.EndKey(keyId);
         return (issued, revoked);
     }
 

@@ -20,6 +20,13 @@ public static class EdgeRefusals
     /// <summary>Headers that go with a refusal on both faces (gRPC carries them as metadata).</summary>
     public static void ApplyHeaders(HttpResponse response, Refusal refusal)
     {
+        if (response.HasStarted)
+        {
+            // A stream that ends with a refusal sent its headers long ago; its last line (REST) or
+            // its status details (gRPC: ErrorInfo, RetryInfo) say what the headers would have.
+            return;
+        }
+
         if (refusal.Kind == RefusalKind.Unauthorized)
         {
             response.Headers.WWWAuthenticate = "Bearer";

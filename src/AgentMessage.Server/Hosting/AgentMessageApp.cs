@@ -17,6 +17,16 @@ public static class AgentMessageApp
     public static WebApplication Build(string[] args, Action<IServiceCollection>? overrideServices = null)
     {
         var builder = WebApplication.CreateBuilder(args);
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            // HTTP/2 keepalive pings: a connection idle this long is pinged, and closed when no
+            // frame answers within the timeout, so idle gRPC streams survive proxies that cut
+            // silent connections and dead peers are noticed. Kestrel:Limits (these included) can be
+            // set in configuration; the host binds only Kestrel:Endpoints by itself.
+            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+            kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+            context.Configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
+        });
         builder.Services
             .AddAgentMessageApi()
             .AddAgentMessageDomain();

@@ -79,6 +79,28 @@ public static class ServiceRegistration
         services.AddDeliveryPipeline();
         services.AddSingleton<StatusEventHub>();
         services.AddSingleton<StatusStreamService>();
+        services.AddOpenStreams();
+        return services;
+    }
+
+    /// <summary>
+    /// What bounds and ends status streams: their caps and heartbeat (AgentMessage:Streams), the
+    /// registry of open streams with its background upkeep, and the shutdown drain that fails
+    /// readiness and ends the streams when the server stops (AgentMessage:Shutdown).
+    /// </summary>
+    public static IServiceCollection AddOpenStreams(this IServiceCollection services)
+    {
+        services.AddOptions<StreamOptions>().BindConfiguration(StreamOptions.Section)
+            .Validate(o => !o.Problems().Any(), $"{StreamOptions.Section}: MaxPerKey and MaxPerOrganization must be at least 1, HeartbeatInterval and CredentialCheckInterval at least 10 ms")
+            .ValidateOnStart();
+        services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section)
+            .Validate(o => o.DrainDelay >= TimeSpan.Zero, $"{ShutdownOptions.Section}:DrainDelay must not be negative")
+            .ValidateOnStart();
+        services.AddSingleton<OpenStreams>();
+        services.AddHostedService<StreamSupervisor>();
+        services.AddSingleton<ShutdownDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<ShutdownDrain>());
+        services.AddHealthChecks().AddCheck<ShutdownDrain>("shutdown", tags: [HealthTags.Ready]);
         return services;
     }
 
@@ -105,6 +127,7 @@ public static class ServiceRegistration
         services.AddSingleton<IMediaCatalog, InMemoryMediaCatalog>();
         services.AddSingleton<ICarrierLinkStore, InMemoryCarrierLinkStore>();
         services.AddSingleton<ISignedRequestLedger, InMemorySignedRequestLedger>();
+        services.AddSingleton<IStreamLeaseStore, InMemoryStreamLeaseStore>();
         return services;
     }
 

@@ -22,6 +22,7 @@ public sealed class TestServer : IAsyncDisposable
     public const string DevKey = "am_live_TestDevelopmentKey0000000000001";
 
     private readonly WebApplication app;
+    private Task? stopping;
 
     private TestServer(WebApplication app, Uri restUrl, Uri grpcUrl)
     {
@@ -113,11 +114,19 @@ public sealed class TestServer : IAsyncDisposable
         return key;
     }
 
+    /// <summary>Stops the server as SIGTERM does (the host stopping); <paramref name="cancellationToken"/>
+    /// stands for the host's shutdown timeout. Dispose afterwards as usual.</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        stopping ??= app.StopAsync(cancellationToken);
+        return stopping;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Rest.Dispose();
         Channel.Dispose();
-        await app.StopAsync(CancellationToken.None);
+        await (stopping ?? app.StopAsync(CancellationToken.None));
         await app.DisposeAsync();
     }
 

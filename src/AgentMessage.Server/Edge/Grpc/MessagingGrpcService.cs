@@ -2,9 +2,11 @@ using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Media;
 using AgentMessage.Core.Messaging;
 using AgentMessage.Core.RateLimiting;
+using AgentMessage.Server.Edge.Rest;
 using AgentMessage.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microsoft.Extensions.Options;
 
 namespace AgentMessage.Server.Edge.Grpc;
 
@@ -12,7 +14,7 @@ namespace AgentMessage.Server.Edge.Grpc;
 /// Authentication, scopes and error translation happen in <see cref="ApiCallInterceptor"/>; refusals
 /// a service returns rather than throws end the call through <see cref="CallRefusal"/>.</summary>
 [BindServiceMethod(typeof(MessagingServiceBinding), nameof(MessagingServiceBinding.BindService))]
-public sealed class MessagingGrpcService(MessageService messages, MediaService media, StatusStreamService statuses) : MessagingService.MessagingServiceBase
+public sealed class MessagingGrpcService(MessageService messages, MediaService media, StatusStreamService statuses, IOptions<StreamOptions> streamOptions, TimeProvider time) : MessagingService.MessagingServiceBase
 {
     public override async Task<SendMessageResponse> SendMessage(SendMessageRequest request, ServerCallContext context)
     {
@@ -91,21 +93,88 @@ public sealed class MessagingGrpcService(MessageService messages, MediaService m
     public override async Task StreamStatus(StreamStatusRequest request, IServerStreamWriter<StreamStatusResponse> responseStream, ServerCallContext context)
     {
         var query = new StatusStreamQuery([.. request.MessageIds], request.HasTag ? request.Tag : null, request.After.Length > 0 ? request.After : null);
+
+        if (StatusResponses.IsTranscoded(context))
+        {
+            await StreamRestAsync(statuses.StreamAsync(context.GetCaller(), query, () => AnnounceRestAsync(context), context.CancellationToken), responseStream, context);
+            return;
+        }
+
+        // The response headers announce the stream once it is subscribed.
         var events = statuses.StreamAsync(context.GetCaller(), query, () => context.WriteResponseHeadersAsync([]), context.CancellationToken);
 
-        // Several events ready at once go out with one flush on gRPC. REST (JSON transcoding) has
-        // no write options and flushes every line.
-        var buffering = !StatusResponses.IsTranscoded(context);
+        // Several events ready at once go out with one flush on gRPC (where HTTP/2 keepalive pings,
+        // not heartbeat messages, keep an idle stream's connection alive).
         await foreach (var item in events)
         {
-            // A live event is mapped and serialized once for all streams; the response is never changed.
-            var response = item.Shared?.Encoded(StatusResponses.CreateShared) ?? StatusResponses.Create(item.Event);
-            if (buffering)
+            responseStream.WriteOptions = item.MoreReady ? StatusResponses.Buffered : null;
+            await responseStream.WriteAsync(StatusResponses.For(item), context.CancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Sends a REST stream's status and headers once it is subscribed. Transcoding's own header
+    /// write only flushes its pipe, which has nothing in it yet; flushing the response body (the
+    /// REST facade's stream) sends them.
+    /// </summary>
+    private static async Task AnnounceRestAsync(ServerCallContext context)
+    {
+        await context.WriteResponseHeadersAsync([]);
+        await context.GetHttpContext().Response.Body.FlushAsync(context.CancellationToken);
+    }
+
+    /// <summary>
+    /// A REST stream: every event a flushed line (JSON transcoding has no write options), and a
+    /// heartbeat line every <see cref="StreamOptions.HeartbeatInterval"/>, written between events
+    /// while the stream waits for the next one, so that a proxy never sees it idle for long.
+    /// </summary>
+    private async Task StreamRestAsync(IAsyncEnumerable<StreamedEvent> events, IServerStreamWriter<StreamStatusResponse> responseStream, ServerCallContext context)
+    {
+        var http = context.GetHttpContext();
+        using var heartbeat = new PeriodicTimer(streamOptions.Value.HeartbeatInterval, time);
+        Task<bool>? tick = null;
+        await using var items = events.GetAsyncEnumerator(context.CancellationToken);
+        while (true)
+        {
+            var next = items.MoveNextAsync();
+            if (!next.IsCompleted)
             {
-                responseStream.WriteOptions = item.MoreReady ? StatusResponses.Buffered : null;
+                var waiting = next.AsTask();
+                while (true)
+                {
+                    tick ??= heartbeat.WaitForNextTickAsync(context.CancellationToken).AsTask();
+
+                    // A tick that did not come (the client left) leaves the stream to end by itself.
+                    if (await Task.WhenAny(waiting, tick) == waiting || !tick.IsCompletedSuccessfully)
+                    {
+                        break;
+                    }
+
+                    tick = null;
+                    if (http.Response.Body is StreamingCapture capture)
+                    {
+                        try
+                        {
+                            await capture.WriteHeartbeatAsync(time.GetUtcNow(), context.CancellationToken);
+                        }
+                        catch
+                        {
+                            // The stream must not be disposed while it is still being read.
+                            await ((Task)waiting).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                            throw;
+                        }
+                    }
+                }
+
+                next = new ValueTask<bool>(waiting);
             }
 
-            await responseStream.WriteAsync(response, context.CancellationToken);
+            if (!await next)
+            {
+                return;
+            }
+
+            await responseStream.WriteAsync(StatusResponses.For(items.Current), context.CancellationToken);
         }
     }
 }

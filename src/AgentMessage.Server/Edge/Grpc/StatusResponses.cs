@@ -27,6 +27,11 @@ public static class StatusResponses
     /// <summary>True for a REST call served through JSON transcoding rather than native gRPC.</summary>
     public static bool IsTranscoded(ServerCallContext context) => GrpcRequest.IsTranscoded(context.GetHttpContext());
 
+    /// <summary>The response for one streamed event: a live event's shared response (mapped and
+    /// serialized once for all streams, never changed), else a new one.</summary>
+    public static StreamStatusResponse For(Core.Delivery.StreamedEvent item) =>
+        item.Shared?.Encoded(CreateShared) ?? Create(item.Event);
+
     public static StreamStatusResponse Create(DomainStatusEvent statusEvent) =>
         new() { Event = ProtoMapping.ToProto(statusEvent) };
 

@@ -9,7 +9,8 @@ namespace AgentMessage.Server.Edge.Rest;
 /// out) becomes newline-delimited JSON passed straight through, one rewritten line per event and
 /// flushed per line, while a call that failed before it started is held so the facade can answer
 /// with the envelope and status instead. A failure after the start ends the stream with one last
-/// line: the envelope's error object.
+/// line: the envelope's error object. A flush before the first line (the stream subscribed) decides
+/// the same way and sends the headers at once; heartbeat lines go straight out between events.
 /// </summary>
 internal sealed class StreamingCapture(HttpContext context, Stream inner, MessageDescriptor line) : Stream
 {
@@ -34,13 +35,7 @@ internal sealed class StreamingCapture(HttpContext context, Stream inner, Messag
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (!decided)
-        {
-            decided = true;
-            IsPassingThrough = context.Response.HasStarted ||
-                (context.Response.StatusCode == StatusCodes.Status200OK && CallState.Of(context).Refusal is null);
-        }
-
+        Decide();
         pending.Write(buffer.Span);
         if (IsPassingThrough)
         {
@@ -53,7 +48,48 @@ internal sealed class StreamingCapture(HttpContext context, Stream inner, Messag
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("synchronous writes are not allowed");
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => IsPassingThrough ? inner.FlushAsync(cancellationToken) : Task.CompletedTask;
+    /// <summary>
+    /// A flush before the first line is the stream announcing itself (the service flushes once it
+    /// is subscribed): a call that is succeeding starts passing through and sends its status and
+    /// headers now, not with its first event.
+    /// </summary>
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (!decided && Decide())
+        {
+            await context.Response.StartAsync(cancellationToken);
+        }
+
+        if (IsPassingThrough)
+        {
+            await inner.FlushAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Writes a heartbeat line, <c>{"heartbeat":"&lt;RFC 3339 time&gt;"}</c>, and flushes it, so an idle
+    /// stream is not cut by a proxy; nothing before the stream has started. Never called while
+    /// transcoding writes (the service writes one thing at a time).
+    /// </summary>
+    public async Task WriteHeartbeatAsync(DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (!IsPassingThrough)
+        {
+            return;
+        }
+
+        output.ResetWrittenCount();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(output, RestEnvelope.WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("heartbeat", at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteEndObject();
+        }
+
+        output.Write("\n"u8);
+        await inner.WriteAsync(output.WrittenMemory, cancellationToken);
+        await inner.FlushAsync(cancellationToken);
+    }
 
     public override void Flush()
     {
@@ -75,6 +111,20 @@ internal sealed class StreamingCapture(HttpContext context, Stream inner, Messag
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <summary>At the first write or flush: pass through a call that is succeeding (or whose
+    /// headers already went out), hold one that failed before it started.</summary>
+    private bool Decide()
+    {
+        if (!decided)
+        {
+            decided = true;
+            IsPassingThrough = context.Response.HasStarted ||
+                (context.Response.StatusCode == StatusCodes.Status200OK && CallState.Of(context).Refusal is null);
+        }
+
+        return IsPassingThrough;
+    }
 
     private async Task DrainLinesAsync(CancellationToken cancellationToken)
     {

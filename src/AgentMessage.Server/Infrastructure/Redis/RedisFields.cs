@@ -19,6 +19,10 @@ public static class RedisFields
     /// <summary>Message hash: the error code, once one is set.</summary>
     public const string MessageErrorCode = "e";
 
+    /// <summary>Message hash: the id of the event that set the current status (absent on messages
+    /// stored before it was kept).</summary>
+    public const string MessageEventId = "v";
+
     /// <summary>Message hash: the tag, copied into every event of the message.</summary>
     public const string MessageTag = "t";
 

@@ -119,6 +119,13 @@ public static class RedisKeys
     /// the replay window. Found by the signature alone, so it carries that as its own tag.</summary>
     public static RedisKey SignedRequest(string signature) => $"am:signed:{{{signature}}}";
 
+    /// <summary>Sorted set: the organization's open status streams on every instance, lease id scored
+    /// by when the lease runs out (unix ms).</summary>
+    public static RedisKey StreamLeases(string org) => $"{Org(org)}:streams";
+
+    /// <summary>Sorted set: the open status streams of one API key, like <see cref="StreamLeases"/>.</summary>
+    public static RedisKey StreamLeasesOfKey(string org, string keyId) => $"{Org(org)}:streams:key:{keyId}";
+
     /// <summary>A key in the organization's slot that is never written: a script's unused KEYS entry.</summary>
     public static RedisKey Unused(string org) => $"{Org(org)}:unused";
 

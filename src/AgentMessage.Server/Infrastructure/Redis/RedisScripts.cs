@@ -72,8 +72,9 @@ public static class RedisScripts
           return {taken[1], taken[2], 0}
         end
         local seq = redis.call('INCR', KEYS[5])
+        local event = redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', '{{RedisFields.EntryMessageId}}', ARGV[5], '{{RedisFields.EventStatus}}', ARGV[12], '{{RedisFields.EventErrorCode}}', '', '{{RedisFields.EventOccurredAt}}', ARGV[8], '{{RedisFields.EventTag}}', ARGV[6])
         redis.call('HSET', KEYS[3], '{{RedisFields.MessageJson}}', ARGV[4], '{{RedisFields.MessageStatus}}', ARGV[12], '{{RedisFields.MessageUpdatedAt}}', ARGV[8], '{{RedisFields.MessageTag}}', ARGV[6],
-          '{{RedisFields.MessageFrom}}', ARGV[17], '{{RedisFields.MessagePriority}}', ARGV[18], '{{RedisFields.MessagePaceInterval}}', ARGV[20])
+          '{{RedisFields.MessageFrom}}', ARGV[17], '{{RedisFields.MessagePriority}}', ARGV[18], '{{RedisFields.MessagePaceInterval}}', ARGV[20], '{{RedisFields.MessageEventId}}', event)
         if ARGV[19] ~= '' then redis.call('HSET', KEYS[3], '{{RedisFields.MessageValidUntil}}', ARGV[19]) end
         redis.call('ZADD', KEYS[4], seq, ARGV[5])
         if ARGV[6] ~= '' then
@@ -86,7 +87,6 @@ public static class RedisScripts
           redis.call('RPUSH', KEYS[7], ARGV[5])
           redis.call('ZADD', KEYS[9], 'NX', ARGV[16], ARGV[17])
         end
-        redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', '{{RedisFields.EntryMessageId}}', ARGV[5], '{{RedisFields.EventStatus}}', ARGV[12], '{{RedisFields.EventErrorCode}}', '', '{{RedisFields.EventOccurredAt}}', ARGV[8], '{{RedisFields.EventTag}}', ARGV[6])
         redis.call('PUBLISH', ARGV[13], ARGV[10])
         redis.call('PUBLISH', ARGV[14], ARGV[10])
         if owner ~= '' then
@@ -102,7 +102,7 @@ public static class RedisScripts
     /// <c>move(key, id, to, err, ctx)</c> that applies the move if the lifecycle allows it (a table
     /// generated from Delivery.DeliveryLifecycle, see <see cref="AllowedMovesTable"/>), starts the
     /// message's retention when the new status does, keeps an error code once set, and appends the
-    /// event to the log; <c>ctx</c> holds <c>events</c> (the stream), <c>loglen</c>,
+    /// event to the log, recording its id on the message; <c>ctx</c> holds <c>events</c> (the stream), <c>loglen</c>,
     /// <c>retention</c> (ms) and <c>at</c> (occurred_at). Returns {event id, error code, tag}, or
     /// false when the move was ignored (unknown message, or a move the lifecycle does not allow).
     /// </summary>
@@ -113,15 +113,16 @@ public static class RedisScripts
           if not current then return false end
           local moves = allowed[current]
           if moves == nil or not moves[to] then return false end
-          redis.call('HSET', key, '{{RedisFields.MessageStatus}}', to, '{{RedisFields.MessageUpdatedAt}}', ctx.at)
-          if retains[to] then redis.call('PEXPIRE', key, ctx.retention) end
-          if err ~= '' then
-            redis.call('HSET', key, '{{RedisFields.MessageErrorCode}}', err)
-          else
-            err = redis.call('HGET', key, '{{RedisFields.MessageErrorCode}}') or ''
-          end
-          local tag = redis.call('HGET', key, '{{RedisFields.MessageTag}}') or ''
+          local kept = redis.call('HMGET', key, '{{RedisFields.MessageErrorCode}}', '{{RedisFields.MessageTag}}')
+          if err == '' then err = kept[1] or '' end
+          local tag = kept[2] or ''
           local event = redis.call('XADD', ctx.events, 'MAXLEN', '~', ctx.loglen, '*', '{{RedisFields.EntryMessageId}}', id, '{{RedisFields.EventStatus}}', to, '{{RedisFields.EventErrorCode}}', err, '{{RedisFields.EventOccurredAt}}', ctx.at, '{{RedisFields.EventTag}}', tag)
+          if err ~= '' then
+            redis.call('HSET', key, '{{RedisFields.MessageStatus}}', to, '{{RedisFields.MessageUpdatedAt}}', ctx.at, '{{RedisFields.MessageEventId}}', event, '{{RedisFields.MessageErrorCode}}', err)
+          else
+            redis.call('HSET', key, '{{RedisFields.MessageStatus}}', to, '{{RedisFields.MessageUpdatedAt}}', ctx.at, '{{RedisFields.MessageEventId}}', event)
+          end
+          if retains[to] then redis.call('PEXPIRE', key, ctx.retention) end
           return {event, err, tag}
         end
 

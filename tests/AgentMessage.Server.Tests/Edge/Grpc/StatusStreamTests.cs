@@ -49,6 +49,74 @@ public sealed class StatusStreamTests
     }
 
     [Fact]
+    public async Task StreamStatus_NamedMessagesAfterACursor_FirstLineCarriesTheIdOfTheEventThatSetTheState()
+    {
+        await using var server = await StartAsync();
+        var log = await RecordLogAsync(server, async () =>
+        {
+            var early = await SendAsync(server, tag: null);
+            await MoveAsync(server, early, DomainStatus.Sending, DomainStatus.Delivered);
+            await SendAsync(server, tag: null);
+            return 4;
+        });
+        var delivered = log[2];
+
+        // A client that resumes after the newest event it saw and drops event ids it has seen.
+        using var call = server.Messaging.StreamStatus(new StreamStatusRequest { MessageIds = { delivered.MessageId }, After = log[3].EventId }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        var events = await ReadToEndAsync(call);
+
+        var only = Assert.Single(events);
+        Assert.Equal(MessageStatus.Delivered, only.Status);
+        Assert.Equal(delivered.EventId, only.EventId);
+        Assert.Equal(delivered.OccurredAt, only.OccurredAt);
+    }
+
+    [Fact]
+    public async Task StreamStatus_NamedMessageChangedAfterTheCursor_SendsEachEventOnceWithItsOwnId()
+    {
+        await using var server = await StartAsync();
+        var log = await RecordLogAsync(server, async () =>
+        {
+            var id = await SendAsync(server, tag: null);
+            await MoveAsync(server, id, DomainStatus.Sending, DomainStatus.Sent);
+            return 3;
+        });
+
+        using var call = server.Messaging.StreamStatus(new StreamStatusRequest { MessageIds = { log[0].MessageId }, After = log[0].EventId }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        var first = await NextAsync(call);
+        var second = await NextAsync(call);
+        await MoveAsync(server, log[0].MessageId, DomainStatus.Delivered);
+        var rest = await ReadToEndAsync(call);
+
+        Assert.Equal([log[1].EventId, log[2].EventId], new[] { first.EventId, second.EventId });
+        Assert.Equal([MessageStatus.Sending, MessageStatus.Sent], new[] { first.Status, second.Status });
+        Assert.Equal(MessageStatus.Delivered, Assert.Single(rest).Status);
+    }
+
+    [Fact]
+    public async Task StreamStatus_NamedMessageWithoutACursor_FirstLineCarriesTheIdOfTheEventThatSetTheState()
+    {
+        await using var server = await StartAsync();
+        var log = await RecordLogAsync(server, async () =>
+        {
+            var id = await SendAsync(server, tag: null);
+            await MoveAsync(server, id, DomainStatus.Sending);
+            await SendAsync(server, tag: null);
+            return 3;
+        });
+
+        using var call = server.Messaging.StreamStatus(new StreamStatusRequest { MessageIds = { log[0].MessageId } }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        var snapshot = await NextAsync(call);
+        var (response, lines) = await RestLinesAsync(server, $"/v1/messages/status/stream?message_ids={log[0].MessageId}&after={log[2].EventId}", 1);
+
+        Assert.Equal(log[1].EventId, snapshot.EventId);
+        Assert.Equal(MessageStatus.Sending, snapshot.Status);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(log[1].EventId, (string)lines[0]["event_id"]!);
+        Assert.Equal("sending", (string)lines[0]["status"]!);
+    }
+
+    [Fact]
     public async Task StreamStatus_TerminalStates_NeverChange()
     {
         await using var server = await StartAsync();
@@ -216,7 +284,11 @@ public sealed class StatusStreamTests
     [Fact]
     public async Task StreamStatus_AThousandConcurrentStreams_EachReceiveTheEvent()
     {
-        await using var server = await StartAsync();
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["AgentMessage:Delivery:Workers"] = "0",
+            ["AgentMessage:Streams:MaxPerKey"] = "1000",
+        });
         using var channel = GrpcChannel.ForAddress(server.GrpcUrl, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
@@ -266,6 +338,35 @@ public sealed class StatusStreamTests
         {
             Assert.NotNull(await store.TransitionAsync(DevSeed.OrganizationId, id, status, status == DomainStatus.Undelivered ? "unreachable" : null, Ct));
         }
+    }
+
+    /// <summary>Every event the actions produce, as a stream of the whole organization saw them.</summary>
+    private static async Task<List<V1.StatusEvent>> RecordLogAsync(TestServer server, Func<Task<int>> act)
+    {
+        using var all = server.Messaging.StreamStatus(new StreamStatusRequest(), TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        await all.ResponseHeadersAsync;
+        var count = await act();
+        var events = new List<V1.StatusEvent>();
+        while (events.Count < count)
+        {
+            events.Add(await NextAsync(all));
+        }
+
+        return events;
+    }
+
+    /// <summary>The first <paramref name="count"/> lines of a REST stream.</summary>
+    private static async Task<(HttpResponseMessage Response, List<JsonNode> Lines)> RestLinesAsync(TestServer server, string path, int count)
+    {
+        var response = await server.Rest.SendAsync(Get(path, TestServer.DevKey), HttpCompletionOption.ResponseHeadersRead, Ct);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
+        var lines = new List<JsonNode>();
+        while (lines.Count < count && await reader.ReadLineAsync(Ct) is { } line)
+        {
+            lines.Add(JsonNode.Parse(line)!);
+        }
+
+        return (response, lines);
     }
 
     private static async Task<V1.StatusEvent> NextAsync(AsyncServerStreamingCall<StreamStatusResponse> call)

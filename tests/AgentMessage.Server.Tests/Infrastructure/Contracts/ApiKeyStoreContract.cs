@@ -48,6 +48,27 @@ public abstract class ApiKeyStoreContract
         Assert.Null(await store.RevokeAsync("no-such-hash", at, Ct));
     }
 
+    [Fact]
+    public async Task FindCurrent_answers_each_hash_in_order_with_its_revocation()
+    {
+        await using var stores = await CreateStoresAsync();
+        var store = stores.Get<IApiKeyStore>();
+        var org = ContractData.Organization();
+        var active = Key(org, stores.Time.GetUtcNow());
+        var revoked = Key(org, stores.Time.GetUtcNow());
+        await store.PutAsync(active, Ct);
+        await store.PutAsync(revoked, Ct);
+        Assert.True((await store.FindByHashAsync(revoked.Hash, Ct))!.IsActive);
+
+        await store.RevokeAsync(revoked.Hash, stores.Time.GetUtcNow(), Ct);
+        var found = await store.FindCurrentAsync([revoked.Hash, "no-such-hash", active.Hash], Ct);
+
+        Assert.Equal(3, found.Count);
+        Assert.False(found[0]!.IsActive);
+        Assert.Null(found[1]);
+        Assert.Equivalent(active, found[2], strict: true);
+    }
+
     private static ApiKeyRecord Key(string org, DateTimeOffset at)
     {
         var id = Guid.NewGuid().ToString("N");

@@ -13,6 +13,9 @@ public sealed class InMemoryApiKeyStore : IApiKeyStore
     public ValueTask<ApiKeyRecord?> FindByHashAsync(string hash, CancellationToken cancellationToken) =>
         ValueTask.FromResult(byHash.GetValueOrDefault(hash));
 
+    public ValueTask<IReadOnlyList<ApiKeyRecord?>> FindCurrentAsync(IReadOnlyList<string> hashes, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<ApiKeyRecord?>>([.. hashes.Select(byHash.GetValueOrDefault)]);
+
     public ValueTask PutAsync(ApiKeyRecord key, CancellationToken cancellationToken)
     {
         byHash[key.Hash] = key;

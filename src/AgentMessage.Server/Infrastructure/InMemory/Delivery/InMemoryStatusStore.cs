@@ -17,12 +17,13 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
     private long lastMs;
     private long lastSeq;
 
-    /// <summary>The first event of a newly accepted message, "queued" or "scheduled" (the admission step calls it).</summary>
-    public void RecordAccepted(Message message)
+    /// <summary>Stores a newly accepted message with its first event, "queued" or "scheduled" (the admission step calls it).</summary>
+    public void AddAccepted(Message message)
     {
         lock (logs)
         {
             var accepted = new StatusEvent(NextId(message.CreatedAt), message.OrganizationId, message.Id, message.Status, null, message.CreatedAt, message.Tag);
+            messages.Add(message with { EventId = accepted.EventId });
             Append(accepted);
         }
     }
@@ -38,10 +39,10 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
         {
             var now = time.GetUtcNow();
             var changed = messages.Update(organizationId, messageId, message =>
-                DeliveryLifecycle.CanMove(message.Status, status) ? message with { Status = status, ErrorCode = errorCode ?? message.ErrorCode, UpdatedAt = now } : null);
+                DeliveryLifecycle.CanMove(message.Status, status) ? message with { Status = status, ErrorCode = errorCode ?? message.ErrorCode, UpdatedAt = now, EventId = NextId(now) } : null);
             if (changed is not null)
             {
-                appended = new StatusEvent(NextId(now), organizationId, messageId, status, changed.ErrorCode, now, changed.Tag);
+                appended = new StatusEvent(changed.EventId!, organizationId, messageId, status, changed.ErrorCode, now, changed.Tag);
                 Append(appended);
             }
         }

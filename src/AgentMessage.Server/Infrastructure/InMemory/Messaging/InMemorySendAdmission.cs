@@ -7,7 +7,7 @@ using AgentMessage.Server.Infrastructure.InMemory.RateLimiting;
 namespace AgentMessage.Server.Infrastructure.InMemory.Messaging;
 
 /// <summary>The embedded default: one lock over this process's bucket, messages and keys.</summary>
-public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMemoryMessageStore messages, InMemoryIdempotencyStore idempotency, InMemoryDispatchQueue dispatch, InMemoryStatusStore statuses) : ISendAdmission
+public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMemoryIdempotencyStore idempotency, InMemoryDispatchQueue dispatch, InMemoryStatusStore statuses) : ISendAdmission
 {
     private readonly Lock gate = new();
 
@@ -37,8 +37,7 @@ public sealed class InMemorySendAdmission(InMemoryRateLimiter rateLimiter, InMem
             return new Admission(decision);
         }
 
-        messages.Add(request.Message);
-        statuses.RecordAccepted(request.Message);
+        statuses.AddAccepted(request.Message);
         dispatch.Enqueue(request.Message, request.PaceInterval);
         if (request.Claim is not null)
         {

@@ -7,6 +7,10 @@ public sealed class CachedApiKeyStore(RedisApiKeyStore inner, LocalCache cache) 
     public ValueTask<ApiKeyRecord?> FindByHashAsync(string hash, CancellationToken cancellationToken) =>
         cache.GetOrLoadAsync(("apikey", hash), token => inner.FindByHashAsync(hash, token), cancellationToken);
 
+    /// <summary>Reads Redis itself: the cache is what this check must not trust.</summary>
+    public ValueTask<IReadOnlyList<ApiKeyRecord?>> FindCurrentAsync(IReadOnlyList<string> hashes, CancellationToken cancellationToken) =>
+        inner.FindCurrentAsync(hashes, cancellationToken);
+
     public async ValueTask PutAsync(ApiKeyRecord key, CancellationToken cancellationToken)
     {
         await inner.PutAsync(key, cancellationToken);

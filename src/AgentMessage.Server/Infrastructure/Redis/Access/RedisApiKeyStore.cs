@@ -8,6 +8,14 @@ public sealed class RedisApiKeyStore(RedisGate redis) : IApiKeyStore
     public async ValueTask<ApiKeyRecord?> FindByHashAsync(string hash, CancellationToken cancellationToken) =>
         RedisJson.Deserialize<ApiKeyRecord>(await redis.RunAsync(db => db.StringGetAsync(RedisKeys.ApiKey(hash))));
 
+    /// <summary>One GET per key (each in its own slot), pipelined.</summary>
+    public async ValueTask<IReadOnlyList<ApiKeyRecord?>> FindCurrentAsync(IReadOnlyList<string> hashes, CancellationToken cancellationToken) =>
+        await redis.RunAsync<IReadOnlyList<ApiKeyRecord?>>(async db =>
+        {
+            var values = await Task.WhenAll(hashes.Select(h => db.StringGetAsync(RedisKeys.ApiKey(h))));
+            return [.. values.Select(v => RedisJson.Deserialize<ApiKeyRecord>(v))];
+        });
+
     /// <summary>The key and the organization's index of keys are in different slots, so they cannot change
     /// in one transaction. The index is written first: an interruption between the two leaves an index
     /// entry without a key, which listings skip, never a working key that no listing shows and so no

@@ -71,7 +71,7 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
     // before answering (possibly short, with a token to continue), so no request scans without end.
     private const int MaxScannedPerPage = 1000;
 
-    private static readonly RedisValue[] Fields = [RedisFields.MessageJson, RedisFields.MessageStatus, RedisFields.MessageUpdatedAt, RedisFields.MessageErrorCode];
+    private static readonly RedisValue[] Fields = [RedisFields.MessageJson, RedisFields.MessageStatus, RedisFields.MessageUpdatedAt, RedisFields.MessageErrorCode, RedisFields.MessageEventId];
 
     public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -145,7 +145,8 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
         return new MessagePage(page, PageToken.Encode(below));
     }
 
-    /// <summary>A message from its hash fields: JSON, status, updated_at, error code (<see cref="Fields"/>'s order).</summary>
+    /// <summary>A message from its hash fields: JSON, status, updated_at, error code and, when read,
+    /// the id of the event that set the status (<see cref="Fields"/>'s order).</summary>
     internal static Message? Compose(RedisValue[] fields)
     {
         if (fields[0].IsNull)
@@ -159,6 +160,7 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
             Status = StoredNames.DeliveryStatus.Parse(fields[1]!),
             UpdatedAt = DateTimeOffset.Parse(fields[2]!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind),
             ErrorCode = fields[3].IsNullOrEmpty ? null : (string?)fields[3],
+            EventId = fields.Length > 4 && !fields[4].IsNullOrEmpty ? (string?)fields[4] : null,
         };
     }
 }
