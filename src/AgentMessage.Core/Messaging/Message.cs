@@ -4,7 +4,10 @@ namespace AgentMessage.Core.Messaging;
 /// <see cref="Media"/> is what the customer sent; <see cref="CarrierMediaUrls"/> is where the carrier
 /// fetches each item (presigned, valid for days), never shown to the customer. <see cref="SendAt"/>
 /// is when a scheduled message falls due; <see cref="ValidUntil"/> is when a message that has not
-/// been handed to the carrier by then fails with <c>expired_in_queue</c> instead (none: never).</summary>
+/// been handed to the carrier by then fails with <c>expired_in_queue</c> instead (none: never).
+/// An inbound message (<see cref="Direction"/>) is stored in status received: <see cref="From"/> is
+/// the person who wrote, <see cref="To"/> the organization's number. <see cref="InReplyTo"/> is the
+/// inbound message an outbound one answers.</summary>
 public sealed record Message(
     string Id,
     string OrganizationId,
@@ -23,4 +26,6 @@ public sealed record Message(
     string? ErrorCode = null,
     IReadOnlyList<string>? CarrierMediaUrls = null,
     DateTimeOffset? SendAt = null,
-    DateTimeOffset? ValidUntil = null);
+    DateTimeOffset? ValidUntil = null,
+    MessageDirection Direction = MessageDirection.Outbound,
+    string? InReplyTo = null);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AgentMessage.Core.Compliance;
+using AgentMessage.Core.Messaging;
 using AgentMessage.Core.Refusals;
 using AgentMessage.Server.Edge.Rest;
 
@@ -7,12 +8,15 @@ namespace AgentMessage.Server.Edge.Carrier;
 
 /// <summary>
 /// <c>POST /v1/carrier/inbound</c>: where carriers deliver messages sent <i>to</i> our numbers,
-/// <c>{"from": "+1...", "to": "+1...", "text": "STOP"}</c>. Authenticated exactly like receipts
-/// (<see cref="CarrierReceiptSigner"/>: the same headers, secret and replay window). Opt-out and
-/// opt-in keywords (<see cref="InboundKeywords"/>) change the sender's consent with the
-/// organization that owns <c>to</c>. The answer is <c>{"applied", "action", "keyword"?}</c>; a
-/// number no organization owns is answered like one where nothing changed, so the endpoint does not
-/// reveal which numbers are ours. Nothing of the message (numbers, text) is logged.
+/// <c>{"from": "+1...", "to": "+1...", "text": "...", "media"?: [url...], "carrier_message_id"?}</c>.
+/// Authenticated exactly like receipts (<see cref="CarrierReceiptSigner"/>: the same headers, secret
+/// and replay window). The message goes through the inbound pipeline (<see cref="InboundService"/>):
+/// stored for the organization that owns <c>to</c>, and its opt-out or opt-in keyword
+/// (<see cref="InboundKeywords"/>) applied to the sender's consent. The answer is
+/// <c>{"applied", "action", "keyword"?, "message_id"?}</c>; a number no organization owns is
+/// acknowledged with nothing applied and no message_id, and nothing is kept. A repeated delivery
+/// (the same <c>carrier_message_id</c> to the same number within 24 h) is answered as the first was
+/// and stores nothing. Nothing of the message (numbers, text) is logged.
 /// </summary>
 public static class CarrierInboundEndpoint
 {
@@ -24,7 +28,7 @@ public static class CarrierInboundEndpoint
         return app;
     }
 
-    private static async Task ReceiveAsync(HttpContext context, CarrierReceiptSigner signer, InboundKeywordHandler keywords, ILoggerFactory loggers)
+    private static async Task ReceiveAsync(HttpContext context, CarrierReceiptSigner signer, InboundService inbound, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(CarrierInboundEndpoint));
         var body = await CarrierReceiptEndpoint.ReadBodyAsync(context.Request, context.RequestAborted);
@@ -47,13 +51,13 @@ public static class CarrierInboundEndpoint
                 return;
         }
 
-        if (!TryRead(body, out var from, out var to, out var text, out var shapeProblem))
+        if (!TryRead(body, out var fields, out var shapeProblem))
         {
             await RestEnvelope.WriteErrorAsync(context, RefusalKind.BadRequest, shapeProblem!, null);
             return;
         }
 
-        if (InboundKeywordHandler.Problems(from, to, text) is { Count: > 0 } problems)
+        if (InboundService.Problems(fields.From, fields.To, fields.Text, fields.Media, fields.CarrierMessageId) is { Count: > 0 } problems)
         {
             await RestEnvelope.WriteErrorAsync(context, RefusalKind.ValidationFailed, RefusalKind.ValidationFailed.DefaultMessage, problems);
             return;
@@ -61,9 +65,10 @@ public static class CarrierInboundEndpoint
 
         // A state store that is down throws, and the request edge answers 503 UNAVAILABLE: the
         // carrier retries a message that was not answered 2xx.
-        var outcome = await keywords.ApplyAsync(from!, to!, text!, context.RequestAborted);
+        var outcome = await inbound.ReceiveAsync(
+            new InboundMessage(fields.From!, fields.To!, fields.Text!, fields.Media ?? [], fields.CarrierMessageId), context.RequestAborted);
 
-        logger.LogDebug("Carrier inbound keyword {Keyword} action {Action} applied={Applied}", outcome.Keyword, outcome.Action, outcome.Applied);
+        logger.LogDebug("Carrier inbound message: keyword {Keyword} action {Action} applied={Applied} stored={Stored}", outcome.Keyword, outcome.Action, outcome.Applied, outcome.MessageId is not null);
         await RestEnvelope.WriteSuccessAsync(context, StatusCodes.Status200OK, writer =>
         {
             writer.WriteStartObject();
@@ -79,14 +84,24 @@ public static class CarrierInboundEndpoint
                 writer.WriteString("keyword", outcome.Keyword);
             }
 
+            if (outcome.MessageId is not null)
+            {
+                writer.WriteString("message_id", outcome.MessageId);
+            }
+
             writer.WriteEndObject();
         });
     }
 
-    /// <summary>Reads the JSON object; string-typed from, to and text when present (null when absent).</summary>
-    private static bool TryRead(byte[] body, out string? from, out string? to, out string? text, out string? problem)
+    /// <summary>The body's fields, each null when absent.</summary>
+    private sealed record InboundFields(string? From, string? To, string? Text, List<string>? Media, string? CarrierMessageId);
+
+    /// <summary>Reads the JSON object: string-typed from, to, text and carrier_message_id, and media
+    /// as an array of strings, each when present.</summary>
+    private static bool TryRead(byte[] body, out InboundFields fields, out string? problem)
     {
-        from = to = text = problem = null;
+        fields = new InboundFields(null, null, null, null, null);
+        problem = null;
         try
         {
             using var document = JsonDocument.Parse(body);
@@ -97,7 +112,15 @@ public static class CarrierInboundEndpoint
                 return false;
             }
 
-            return TryString(root, "from", out from, ref problem) && TryString(root, "to", out to, ref problem) && TryString(root, "text", out text, ref problem);
+            if (!TryString(root, "from", out var from, ref problem) || !TryString(root, "to", out var to, ref problem) ||
+                !TryString(root, "text", out var text, ref problem) || !TryString(root, "carrier_message_id", out var carrierMessageId, ref problem) ||
+                !TryStrings(root, "media", out var media, ref problem))
+            {
+                return false;
+            }
+
+            fields = new InboundFields(from, to, text, media, carrierMessageId);
+            return true;
         }
         catch (JsonException)
         {
@@ -121,6 +144,24 @@ public static class CarrierInboundEndpoint
         }
 
         value = property.GetString();
+        return true;
+    }
+
+    private static bool TryStrings(JsonElement root, string name, out List<string>? values, ref string? problem)
+    {
+        values = null;
+        if (!root.TryGetProperty(name, out var property) || property.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (property.ValueKind != JsonValueKind.Array || property.EnumerateArray().Any(item => item.ValueKind != JsonValueKind.String))
+        {
+            problem = $"{name} must be an array of strings";
+            return false;
+        }
+
+        values = [.. property.EnumerateArray().Select(item => item.GetString()!)];
         return true;
     }
 }

@@ -90,7 +90,7 @@ public sealed class MessagingGrpcService(MessageService messages, MediaService m
 
     public override async Task StreamStatus(StreamStatusRequest request, IServerStreamWriter<StreamStatusResponse> responseStream, ServerCallContext context)
     {
-        var query = new StatusStreamQuery([.. request.MessageIds], request.HasTag ? request.Tag : null, request.After.Length > 0 ? request.After : null);
+        var query = new StatusStreamQuery([.. request.MessageIds], request.HasTag ? request.Tag : null, request.After.Length > 0 ? request.After : null, ProtoMapping.ToDomain(request.Direction));
         var events = statuses.StreamAsync(context.GetCaller(), query, () => context.WriteResponseHeadersAsync([]), context.CancellationToken);
 
         // Several events ready at once go out with one flush on gRPC. REST (JSON transcoding) has

@@ -17,12 +17,13 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
     private long lastMs;
     private long lastSeq;
 
-    /// <summary>The first event of a newly accepted message, "queued" or "scheduled" (the admission step calls it).</summary>
+    /// <summary>The first event of a newly stored message: "queued" or "scheduled" for an accepted
+    /// send (the admission step calls it), "received" for an inbound message.</summary>
     public void RecordAccepted(Message message)
     {
         lock (logs)
         {
-            var accepted = new StatusEvent(NextId(message.CreatedAt), message.OrganizationId, message.Id, message.Status, null, message.CreatedAt, message.Tag);
+            var accepted = new StatusEvent(NextId(message.CreatedAt), message.OrganizationId, message.Id, message.Status, null, message.CreatedAt, message.Tag, message.Direction);
             Append(accepted);
         }
     }
