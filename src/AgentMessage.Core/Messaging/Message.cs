@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace AgentMessage.Core.Messaging;
 
 /// <summary>A message as stored: immutable, replaced whole when its status changes.
@@ -7,7 +9,9 @@ namespace AgentMessage.Core.Messaging;
 /// been handed to the carrier by then fails with <c>expired_in_queue</c> instead (none: never).
 /// An inbound message (<see cref="Direction"/>) is stored in status received: <see cref="From"/> is
 /// the person who wrote, <see cref="To"/> the organization's number. <see cref="InReplyTo"/> is the
-/// inbound message an outbound one answers.</summary>
+/// inbound message an outbound one answers. Both are left out of the stored form while they have
+/// their defaults, so a send is stored exactly as before they existed, and a message stored then
+/// reads as outbound.</summary>
 public sealed record Message(
     string Id,
     string OrganizationId,
@@ -27,5 +31,5 @@ public sealed record Message(
     IReadOnlyList<string>? CarrierMediaUrls = null,
     DateTimeOffset? SendAt = null,
     DateTimeOffset? ValidUntil = null,
-    MessageDirection Direction = MessageDirection.Outbound,
-    string? InReplyTo = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] MessageDirection Direction = MessageDirection.Outbound,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] string? InReplyTo = null);

@@ -71,6 +71,8 @@ public sealed class StoredNamesTests
         var inbound = MessageJson.Deserialize(MessageJson.Serialize(old with { Direction = MessageDirection.Inbound, Status = DeliveryStatus.Received }));
 
         Assert.Equal((MessageDirection.Outbound, null), (old.Direction, old.InReplyTo));
+        Assert.DoesNotContain("direction", MessageJson.Serialize(old), StringComparison.Ordinal);
+        Assert.DoesNotContain("in_reply_to", MessageJson.Serialize(old), StringComparison.Ordinal);
         Assert.Equal((MessageDirection.Inbound, DeliveryStatus.Received), (inbound.Direction, inbound.Status));
         Assert.Contains("\"direction\":\"Inbound\"", MessageJson.Serialize(inbound), StringComparison.Ordinal);
         Assert.Contains("\"status\":\"Received\"", MessageJson.Serialize(inbound), StringComparison.Ordinal);
