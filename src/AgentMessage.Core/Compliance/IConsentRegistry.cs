@@ -23,8 +23,10 @@ public interface IConsentRegistry
     ValueTask<ConsentRecord?> RevokeAsync(string organizationId, string number, DateTimeOffset at, CancellationToken cancellationToken);
 }
 
-/// <summary>An opt-in (or, once <see cref="OptedOutAt"/> is set, an opt-out) of one recipient.</summary>
-public sealed record ConsentRecord(string Number, string Source, DateTimeOffset OptedInAt, DateTimeOffset? OptedOutAt = null)
+/// <summary>An opt-in (or, once <see cref="OptedOutAt"/> is set, an opt-out) of one recipient.
+/// <see cref="OptedInAt"/> is null for the opt-out of someone who never opted in (an inbound STOP
+/// from a number with no record).</summary>
+public sealed record ConsentRecord(string Number, string Source, DateTimeOffset? OptedInAt, DateTimeOffset? OptedOutAt = null)
 {
     public bool IsGranted => OptedOutAt is null;
 

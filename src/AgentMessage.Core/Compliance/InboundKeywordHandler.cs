@@ -1,63 +1,48 @@
-using AgentMessage.Core.Messaging;
-
 namespace AgentMessage.Core.Compliance;
 
-/// <summary>The outcome of one inbound message: the keyword's action and whether it changed a record.</summary>
-public sealed record InboundOutcome(KeywordAction Action, string? Keyword, bool Applied);
+/// <summary>The outcome of one inbound message: the keyword's action, whether it changed a consent
+/// record, and the id of the message stored for the organization that owns the receiving number
+/// (null when none does).</summary>
+public sealed record InboundOutcome(KeywordAction Action, string? Keyword, bool Applied, string? MessageId = null);
 
 /// <summary>
-/// Applies inbound keywords to the consent of the organization that owns the receiving number.
-/// STOP (and synonyms) marks the sender's record opted out, keeping it; START/UNSTOP restores a
-/// record that was opted out, as a new opt-in from source "inbound keyword START". Neither creates
-/// consent that was never given: a START from a number with no record, or any keyword to a number
-/// no organization owns, is answered "not applied" and changes nothing.
+/// Applies inbound keywords to the sender's consent with the organization that owns the receiving
+/// number. STOP (and synonyms) always leaves a record: a record that is opted in is marked opted
+/// out, keeping it, and a number with no record at all gets one in opted-out state (source "inbound
+/// keyword STOP"), so that nothing is sent to it until it sends START. START/UNSTOP restores a
+/// record that was opted out, as a new opt-in from source "inbound keyword START"; it never creates
+/// consent that was never given, so a START from a number with no record changes nothing.
 /// </summary>
-public sealed class InboundKeywordHandler(INumberRegistry numbers, IConsentRegistry consents, TimeProvider time)
+public sealed class InboundKeywordHandler(IConsentRegistry consents, TimeProvider time)
 {
-    public async Task<InboundOutcome> ApplyAsync(string from, string to, string text, CancellationToken cancellationToken)
+    /// <summary>Whether the keyword changed the sender's record (false for a message that is no keyword).</summary>
+    public async Task<bool> ApplyAsync(string organizationId, string from, KeywordAction action, string? keyword, CancellationToken cancellationToken)
     {
-        var (action, keyword) = InboundKeywords.Parse(text);
-        if (action == KeywordAction.None || await numbers.FindOwnerAsync(to, cancellationToken) is not { } organizationId)
+        if (action == KeywordAction.None)
         {
-            return new InboundOutcome(action, keyword, false);
+            return false;
         }
 
         var now = time.GetUtcNow();
+        var before = await consents.GetAsync(organizationId, from, cancellationToken);
         if (action == KeywordAction.OptOut)
         {
-            var before = await consents.GetAsync(organizationId, from, cancellationToken);
-            var after = before is { IsGranted: true } ? await consents.RevokeAsync(organizationId, from, now, cancellationToken) : null;
-            return new InboundOutcome(action, keyword, after is { IsGranted: false });
+            if (before is null)
+            {
+                await consents.RecordAsync(organizationId, new ConsentRecord(from, $"inbound keyword {keyword}", OptedInAt: null, OptedOutAt: now), cancellationToken);
+                return true;
+            }
+
+            var after = before.IsGranted ? await consents.RevokeAsync(organizationId, from, now, cancellationToken) : null;
+            return after is { IsGranted: false };
         }
 
-        if (await consents.GetAsync(organizationId, from, cancellationToken) is { IsGranted: false })
+        if (before is { IsGranted: false })
         {
             await consents.RecordAsync(organizationId, new ConsentRecord(from, $"inbound keyword {keyword}", now), cancellationToken);
-            return new InboundOutcome(action, keyword, true);
+            return true;
         }
 
-        return new InboundOutcome(action, keyword, false);
-    }
-
-    /// <summary>Field problems of an inbound message, for the 422.</summary>
-    public static Dictionary<string, string> Problems(string? from, string? to, string? text)
-    {
-        var problems = new Dictionary<string, string>();
-        if (!SendRules.IsE164(from))
-        {
-            problems["from"] = "must be E.164";
-        }
-
-        if (!SendRules.IsE164(to))
-        {
-            problems["to"] = "must be E.164";
-        }
-
-        if (text is null)
-        {
-            problems["text"] = "is required";
-        }
-
-        return problems;
+        return false;
     }
 }

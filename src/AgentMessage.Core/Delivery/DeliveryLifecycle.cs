@@ -21,7 +21,7 @@ public static class DeliveryLifecycle
 
     /// <summary>
     /// Position in the lifecycle: scheduled, queued, sending, sent, then one of the final statuses,
-    /// which share the last rank.
+    /// which share the last rank. Received (inbound messages only) is final from the start.
     /// </summary>
     public static int Rank(DeliveryStatus status) => status switch
     {
@@ -29,7 +29,7 @@ public static class DeliveryLifecycle
         DeliveryStatus.Queued => 1,
         DeliveryStatus.Sending => 2,
         DeliveryStatus.Sent => 3,
-        DeliveryStatus.Delivered or DeliveryStatus.Undelivered or DeliveryStatus.Failed or DeliveryStatus.Canceled => FinalRank,
+        DeliveryStatus.Delivered or DeliveryStatus.Undelivered or DeliveryStatus.Failed or DeliveryStatus.Canceled or DeliveryStatus.Received => FinalRank,
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "not a delivery status"),
     };
 
@@ -43,10 +43,11 @@ public static class DeliveryLifecycle
     /// non-terminal state; canceled only while waiting (scheduled or queued). A scheduled message
     /// may go straight to sending when it falls due. A receipt may skip ahead (a "delivered" can
     /// arrive before our "sent" is recorded) but nothing moves backwards, so late and duplicate
-    /// receipts change nothing.
+    /// receipts change nothing. Received belongs to inbound messages alone: they are stored in it and
+    /// never move, and nothing moves into it.
     /// </summary>
     public static bool CanMove(DeliveryStatus from, DeliveryStatus to) =>
-        !IsTerminal(from) && Rank(to) > Rank(from) && (to != DeliveryStatus.Canceled || IsWaiting(from));
+        !IsTerminal(from) && Rank(to) > Rank(from) && to != DeliveryStatus.Received && (to != DeliveryStatus.Canceled || IsWaiting(from));
 
     /// <summary>
     /// Whether a message in <paramref name="status"/> starts (or restarts) its retention: sent or

@@ -5,6 +5,7 @@ namespace AgentMessage.Core.Delivery;
 /// <summary>
 /// A change of a message's status (docs/API.md section 9). <see cref="EventId"/> orders an
 /// organization's events: "milliseconds-sequence", the format of Redis stream ids, on every store.
+/// The arrival of an inbound message is an event too: status received, <see cref="Direction"/> inbound.
 /// </summary>
 public sealed record StatusEvent(
     string EventId,
@@ -13,4 +14,5 @@ public sealed record StatusEvent(
     DeliveryStatus Status,
     string? ErrorCode,
     DateTimeOffset OccurredAt,
-    string? Tag);
+    string? Tag,
+    MessageDirection Direction = MessageDirection.Outbound);

@@ -5,8 +5,9 @@ using AgentMessage.Core.Refusals;
 
 namespace AgentMessage.Core.Delivery;
 
-/// <summary>What a StreamStatus call asks for.</summary>
-public sealed record StatusStreamQuery(IReadOnlyList<string> MessageIds, string? Tag, string? After);
+/// <summary>What a StreamStatus call asks for. <see cref="Direction"/>: only events of messages of
+/// that direction (null: both).</summary>
+public sealed record StatusStreamQuery(IReadOnlyList<string> MessageIds, string? Tag, string? After, MessageDirection? Direction = null);
 
 /// <summary>
 /// One event for a stream to send. <paramref name="Shared"/> is set when it came from the live feed,
@@ -105,7 +106,7 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
             // The line carries the id of the event that set this state, so a client that drops
             // ids it has seen drops it only when it has already seen that very change. Messages
             // stored before the store kept that id carry the cursor instead.
-            snapshots.Add(new StatusEvent(message.EventId ?? cursor, org, id, message.Status, message.ErrorCode, message.UpdatedAt, message.Tag));
+            snapshots.Add(new StatusEvent(message.EventId ?? cursor, org, id, message.Status, message.ErrorCode, message.UpdatedAt, message.Tag, message.Direction));
             if (!DeliveryLifecycle.IsTerminal(message.Status))
             {
                 open.Add(id);
@@ -123,7 +124,7 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
             yield break;
         }
 
-        var filter = new Filter(named.ToHashSet(StringComparer.Ordinal), query.Tag);
+        var filter = new Filter(named.ToHashSet(StringComparer.Ordinal), query.Tag, query.Direction);
         var batch = new List<(StatusEvent Event, PublishedEvent? Shared)>();
         while (true)
         {
@@ -253,16 +254,22 @@ public sealed class StatusStreamService(IStatusEventLog log, IMessageStore messa
             problems["after"] = "must be an event_id from this stream";
         }
 
+        if (query.Direction is { } direction && !Enum.IsDefined(direction))
+        {
+            problems["direction"] = "must be one of: outbound, inbound";
+        }
+
         if (problems.Count > 0)
         {
             throw RefusalException.Validation(problems);
         }
     }
 
-    private sealed record Filter(HashSet<string> MessageIds, string? Tag)
+    private sealed record Filter(HashSet<string> MessageIds, string? Tag, MessageDirection? Direction)
     {
         public bool Matches(StatusEvent statusEvent) =>
             (MessageIds.Count == 0 || MessageIds.Contains(statusEvent.MessageId)) &&
-            (Tag is null || string.Equals(statusEvent.Tag, Tag, StringComparison.Ordinal));
+            (Tag is null || string.Equals(statusEvent.Tag, Tag, StringComparison.Ordinal)) &&
+            (Direction is null || statusEvent.Direction == Direction);
     }
 }

@@ -17,4 +17,8 @@ public enum DeliveryStatus
 
     /// <summary>Canceled before it was handed to the carrier; never submitted.</summary>
     Canceled,
+
+    /// <summary>An inbound message, received from the carrier: the only status inbound messages
+    /// have, and one no outbound message ever reaches.</summary>
+    Received,
 }

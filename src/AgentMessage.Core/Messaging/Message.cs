@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace AgentMessage.Core.Messaging;
 
 /// <summary>A message as stored: immutable, replaced whole when its status changes.
@@ -5,6 +7,11 @@ namespace AgentMessage.Core.Messaging;
 /// fetches each item (presigned, valid for days), never shown to the customer. <see cref="SendAt"/>
 /// is when a scheduled message falls due; <see cref="ValidUntil"/> is when a message that has not
 /// been handed to the carrier by then fails with <c>expired_in_queue</c> instead (none: never).
+/// An inbound message (<see cref="Direction"/>) is stored in status received: <see cref="From"/> is
+/// the person who wrote, <see cref="To"/> the organization's number. <see cref="InReplyTo"/> is the
+/// inbound message an outbound one answers. Both are left out of the stored form while they have
+/// their defaults, so a send is stored exactly as before they existed, and a message stored then
+/// reads as outbound.
 /// <see cref="EventId"/> is the id of the event that set <see cref="Status"/>, when the store knows
 /// it (a status stream's first line for the message carries it); it is not part of the stored JSON.</summary>
 public sealed record Message(
@@ -26,4 +33,6 @@ public sealed record Message(
     IReadOnlyList<string>? CarrierMediaUrls = null,
     DateTimeOffset? SendAt = null,
     DateTimeOffset? ValidUntil = null,
-    [property: System.Text.Json.Serialization.JsonIgnore] string? EventId = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] MessageDirection Direction = MessageDirection.Outbound,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] string? InReplyTo = null,
+    [property: JsonIgnore] string? EventId = null);

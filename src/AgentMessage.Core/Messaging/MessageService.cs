@@ -40,6 +40,12 @@ public sealed class MessageService(
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 100;
 
+    /// <summary>How long after an inbound message a reply to it needs no recorded opt-in: the person
+    /// started the conversation.</summary>
+    public static readonly TimeSpan ReplyWindow = TimeSpan.FromHours(24);
+
+    private const string InReplyToProblem = "must be the id of an inbound message of your organization from this send's to, received on its from";
+
     public async Task<Result<SendResult>> SendAsync(Caller caller, SendMessageCommand command, string? idempotencyKey, CancellationToken cancellationToken)
     {
         if (ShapeProblems(command, idempotencyKey, time.GetUtcNow()) is { } invalid)
@@ -152,7 +158,22 @@ public sealed class MessageService(
 
         if (query.Status is { } status && !Enum.IsDefined(status))
         {
-            problems["status"] = "must be one of: queued, sending, sent, delivered, undelivered, failed, scheduled, canceled";
+            problems["status"] = "must be one of: queued, sending, sent, delivered, undelivered, failed, scheduled, canceled, received";
+        }
+
+        if (query.Direction is { } direction && !Enum.IsDefined(direction))
+        {
+            problems["direction"] = "must be one of: outbound, inbound";
+        }
+
+        if (query.From is not null && !SendRules.IsE164(query.From))
+        {
+            problems["from"] = "must be E.164";
+        }
+
+        if (query.To is not null && !SendRules.IsE164(query.To))
+        {
+            problems["to"] = "must be E.164";
         }
 
         if (problems.Count > 0)
@@ -164,7 +185,8 @@ public sealed class MessageService(
         return await messages.ListAsync(caller.OrganizationId, effective, cancellationToken);
     }
 
-    /// <summary>Ownership, consent, line type and media references: the refusal, or the checked media.</summary>
+    /// <summary>Ownership, the message replied to, consent, line type and media references: the
+    /// refusal, or the checked media.</summary>
     private async ValueTask<(Refusal? Refusal, ResolvedMedia? Media)> CheckBusinessRulesAsync(string organizationId, SendMessageCommand command, CancellationToken cancellationToken)
     {
         if (!await numbers.IsOwnedAsync(organizationId, command.From, cancellationToken))
@@ -172,7 +194,18 @@ public sealed class MessageService(
             return (Refusal.Validation("from", "is not a number your organization owns"), null);
         }
 
-        if (!await consents.HasConsentAsync(organizationId, command.To, cancellationToken))
+        Message? answered = null;
+        if (command.InReplyTo is { } inReplyTo)
+        {
+            answered = await messages.GetAsync(organizationId, inReplyTo, cancellationToken);
+            if (answered is not { Direction: MessageDirection.Inbound } || answered.From != command.To || answered.To != command.From)
+            {
+                return (Refusal.Validation("in_reply_to", InReplyToProblem), null);
+            }
+        }
+
+        if (!await consents.HasConsentAsync(organizationId, command.To, cancellationToken) &&
+            !await StartedConversationAsync(organizationId, command.To, answered, cancellationToken))
         {
             return (new Refusal(RefusalKind.ConsentRequired), null);
         }
@@ -191,6 +224,17 @@ public sealed class MessageService(
         var (problems, resolved) = await media.ResolveAsync(organizationId, command.Media, cancellationToken);
         return problems.Count > 0 ? (Refusal.Validation(problems), null) : (null, resolved);
     }
+
+    /// <summary>
+    /// Whether a reply needs no recorded opt-in: it answers, within <see cref="ReplyWindow"/>, an
+    /// inbound message the person sent, and the person has no opt-out on record. An opt-out stands
+    /// until the person sends START, whenever it was made (an inbound STOP always leaves one). The
+    /// record is read fresh, not from the send path's cache.
+    /// </summary>
+    private async ValueTask<bool> StartedConversationAsync(string organizationId, string to, Message? answered, CancellationToken cancellationToken) =>
+        answered is not null &&
+        time.GetUtcNow() - answered.CreatedAt <= ReplyWindow &&
+        await consents.GetAsync(organizationId, to, cancellationToken) is null or { IsGranted: true };
 
     private Message NewMessage(string organizationId, SendMessageCommand command, ResolvedMedia resolved)
     {
@@ -214,13 +258,16 @@ public sealed class MessageService(
             UpdatedAt: createdAt,
             CarrierMediaUrls: resolved.CarrierUrls,
             SendAt: command.SendAt,
-            ValidUntil: (command.SendAt ?? createdAt) + TimeSpan.FromSeconds(command.ValidityPeriodSeconds ?? SendRules.DefaultValidityPeriodSeconds));
+            ValidUntil: (command.SendAt ?? createdAt) + TimeSpan.FromSeconds(command.ValidityPeriodSeconds ?? SendRules.DefaultValidityPeriodSeconds),
+            InReplyTo: command.InReplyTo);
     }
 
     /// <summary>Two requests are the same request when every field means the same; an absent
     /// priority means "default" and an absent validity period the default one. Stored with the
     /// idempotency key, so the priority is spelled by its stored name (a renamed member keeps its
-    /// fingerprints) and send_at by its UTC ticks (the same instant in any offset is the same).</summary>
+    /// fingerprints) and send_at by its UTC ticks (the same instant in any offset is the same). A
+    /// reply's in_reply_to is added only when given, so the fingerprints of other sends stay as
+    /// they were.</summary>
     private static string Fingerprint(SendMessageCommand command)
     {
         var canonical = string.Join(
@@ -233,6 +280,11 @@ public sealed class MessageService(
             command.Tag ?? "\u0000",
             command.SendAt is { } sendAt ? sendAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture) : "\u0000",
             (command.ValidityPeriodSeconds ?? SendRules.DefaultValidityPeriodSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (command.InReplyTo is { } inReplyTo)
+        {
+            canonical += "\u001f" + inReplyTo;
+        }
+
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)));
     }
 
@@ -297,6 +349,11 @@ public sealed class MessageService(
         if (command.ValidityPeriodSeconds is { } validity && SendRules.ValidityPeriodProblem(validity) is { } validityProblem)
         {
             problems["validity_period_seconds"] = validityProblem;
+        }
+
+        if (command.InReplyTo is { } inReplyTo && !Guid.TryParseExact(inReplyTo, "D", out _))
+        {
+            problems["in_reply_to"] = InReplyToProblem;
         }
 
         return problems.Count > 0 ? Refusal.Validation(problems) : null;

@@ -19,6 +19,7 @@ public sealed class StoredNameJsonConverterFactory : JsonConverterFactory
     {
         _ when typeToConvert == typeof(DeliveryStatus) => new StoredNameJsonConverter<DeliveryStatus>(StoredNames.DeliveryStatus),
         _ when typeToConvert == typeof(MessagePriority) => new StoredNameJsonConverter<MessagePriority>(StoredNames.MessagePriority),
+        _ when typeToConvert == typeof(MessageDirection) => new StoredNameJsonConverter<MessageDirection>(StoredNames.MessageDirection),
         _ when typeToConvert == typeof(MessageChannel) => new StoredNameJsonConverter<MessageChannel>(StoredNames.MessageChannel),
         _ when typeToConvert == typeof(TextEncoding) => new StoredNameJsonConverter<TextEncoding>(StoredNames.TextEncoding),
         _ when typeToConvert == typeof(LineType) => new StoredNameJsonConverter<LineType>(StoredNames.LineType),

@@ -20,7 +20,12 @@ public static class StoredNames
         (Messaging.DeliveryStatus.Undelivered, "Undelivered"),
         (Messaging.DeliveryStatus.Failed, "Failed"),
         (Messaging.DeliveryStatus.Scheduled, "Scheduled"),
-        (Messaging.DeliveryStatus.Canceled, "Canceled"));
+        (Messaging.DeliveryStatus.Canceled, "Canceled"),
+        (Messaging.DeliveryStatus.Received, "Received"));
+
+    public static StoredNameMap<MessageDirection> MessageDirection { get; } = new(
+        (Messaging.MessageDirection.Outbound, "Outbound"),
+        (Messaging.MessageDirection.Inbound, "Inbound"));
 
     public static StoredNameMap<MessagePriority> MessagePriority { get; } = new(
         (Messaging.MessagePriority.Default, "Default"),

@@ -73,6 +73,7 @@ public static class ServiceRegistration
             .Validate(o => o.CarrierUrlValidity >= TimeSpan.FromHours(24) && o.CarrierUrlValidity <= TimeSpan.FromDays(7), "AgentMessage:Media:CarrierUrlValidity must be 24 h to 7 days")
             .ValidateOnStart();
         services.AddSingleton<MessageService>();
+        services.AddSingleton<InboundService>();
         services.AddSingleton<MediaService>();
         services.AddCompliance();
         services.AddSingleton<OperatorService>();
@@ -119,6 +120,7 @@ public static class ServiceRegistration
         services.AddSingleton<InMemoryIdempotencyStore>();
         services.AddSingleton<IIdempotencyStore>(sp => sp.GetRequiredService<InMemoryIdempotencyStore>());
         services.AddSingleton<ISendAdmission, InMemorySendAdmission>();
+        services.AddSingleton<IInboundMessageStore, InMemoryInboundMessageStore>();
         services.AddSingleton<InMemoryDispatchQueue>();
         services.AddSingleton<IDispatchQueue>(sp => sp.GetRequiredService<InMemoryDispatchQueue>());
         services.AddSingleton<InMemoryStatusStore>();

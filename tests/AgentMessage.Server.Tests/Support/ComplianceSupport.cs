@@ -67,6 +67,31 @@ public static class ComplianceSupport
     public static string InboundBody(string from, string text, string to = DevSeed.SenderNumber) =>
         new JsonObject { ["from"] = from, ["to"] = to, ["text"] = text }.ToJsonString();
 
+    /// <summary>An inbound body with every field the endpoint reads.</summary>
+    public static string InboundMessageBody(string from, string to, string text, string? carrierMessageId = null, params string[] media)
+    {
+        var body = new JsonObject { ["from"] = from, ["to"] = to, ["text"] = text };
+        if (carrierMessageId is not null)
+        {
+            body["carrier_message_id"] = carrierMessageId;
+        }
+
+        if (media.Length > 0)
+        {
+            body["media"] = new JsonArray([.. media.Select(m => (JsonNode)m)]);
+        }
+
+        return body.ToJsonString();
+    }
+
+    /// <summary>Posts an inbound message that an organization's number receives; returns the stored message's id.</summary>
+    public static async Task<string> ReceiveAsync(this TestServer server, string from, string to, string text, string? carrierMessageId = null)
+    {
+        var (response, body) = await server.PostInboundAsync(InboundMessageBody(from, to, text, carrierMessageId));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (string?)body["data"]!["message_id"] ?? throw new InvalidOperationException($"no message was stored: {body.ToJsonString()}");
+    }
+
     /// <summary>Posts an inbound message signed with <paramref name="secret"/> (the documented scheme, computed here).</summary>
     public static Task<(HttpResponseMessage Response, JsonNode Body)> PostInboundAsync(
         this TestServer server, string body, string secret = DeliverySupport.ReceiptSecret, string? timestamp = null)

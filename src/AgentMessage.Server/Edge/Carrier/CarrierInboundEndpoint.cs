@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AgentMessage.Core.Access;
 using AgentMessage.Core.Compliance;
+using AgentMessage.Core.Messaging;
 using AgentMessage.Core.Refusals;
 using AgentMessage.Server.Edge.Rest;
 
@@ -8,13 +9,16 @@ namespace AgentMessage.Server.Edge.Carrier;
 
 /// <summary>
 /// <c>POST /v1/carrier/inbound</c>: where carriers deliver messages sent <i>to</i> our numbers,
-/// <c>{"from": "+1...", "to": "+1...", "text": "STOP"}</c>. Authenticated exactly like receipts
-/// (<see cref="CarrierReceiptSigner"/>: the same headers, secret and replay window). Opt-out and
-/// opt-in keywords (<see cref="InboundKeywords"/>) change the sender's consent with the
-/// organization that owns <c>to</c>. The answer is <c>{"applied", "action", "keyword"?}</c>; a
-/// number no organization owns is answered like one where nothing changed, so the endpoint does not
-/// reveal which numbers are ours. The same signed message again inside the replay window is answered
-/// with <c>"replayed": true</c> and not applied again. Nothing of the message (numbers, text) is logged.
+/// <c>{"from": "+1...", "to": "+1...", "text": "...", "media"?: [url...], "carrier_message_id"?}</c>.
+/// Authenticated exactly like receipts (<see cref="CarrierReceiptSigner"/>: the same headers, secret
+/// and replay window). The message goes through the inbound pipeline (<see cref="InboundService"/>):
+/// stored for the organization that owns <c>to</c>, and its opt-out or opt-in keyword
+/// (<see cref="InboundKeywords"/>) applied to the sender's consent. The answer is
+/// <c>{"applied", "action", "keyword"?, "message_id"?}</c>; a number no organization owns is
+/// acknowledged with nothing applied and no message_id, and nothing is kept. A repeated delivery
+/// (the same <c>carrier_message_id</c> to the same number within 24 h) is answered as the first was
+/// and stores nothing. The same signed request again inside the replay window is answered with
+/// <c>"replayed": true</c> and not applied again. Nothing of the message (numbers, text) is logged.
 /// </summary>
 public static class CarrierInboundEndpoint
 {
@@ -29,7 +33,7 @@ public static class CarrierInboundEndpoint
         return app;
     }
 
-    private static async Task ReceiveAsync(HttpContext context, CarrierReceiptSigner signer, InboundKeywordHandler keywords, ISignedRequestLedger ledger, ILoggerFactory loggers)
+    private static async Task ReceiveAsync(HttpContext context, CarrierReceiptSigner signer, InboundService inbound, ISignedRequestLedger ledger, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(CarrierInboundEndpoint));
         var body = await CarrierReceiptEndpoint.ReadBodyAsync(context.Request, context.RequestAborted);
@@ -53,19 +57,19 @@ public static class CarrierInboundEndpoint
         }
 
         var json = CarrierBodyText.ToUtf8(body, context.Request.ContentType, "inbound", out var shapeProblem);
-        if (json is null || !TryRead(json, out var from, out var to, out var text, out shapeProblem))
+        if (json is null || !TryRead(json, out var fields, out shapeProblem))
         {
             await RestEnvelope.WriteErrorAsync(context, RefusalKind.BadRequest, shapeProblem!, null);
             return;
         }
 
-        if (InboundKeywordHandler.Problems(from, to, text) is { Count: > 0 } problems)
+        if (InboundService.Problems(fields.From, fields.To, fields.Text, fields.Media, fields.CarrierMessageId) is { Count: > 0 } problems)
         {
             await RestEnvelope.WriteErrorAsync(context, RefusalKind.ValidationFailed, RefusalKind.ValidationFailed.DefaultMessage, problems);
             return;
         }
 
-        // The same signed message again (a carrier's retry after a lost answer, or a captured
+        // The same signed request again (a carrier's retry after a lost answer, or a captured
         // START replayed after the sender's STOP) is told so and changes nothing. A state store
         // that is down throws, and the request edge answers 503 UNAVAILABLE: the carrier retries a
         // message that was not answered 2xx, and one that failed was not remembered, so its retry
@@ -73,20 +77,24 @@ public static class CarrierInboundEndpoint
         var replayKey = ReplayKey + signed!.Signature;
         if (await ledger.ContainsAsync(replayKey, context.RequestAborted))
         {
-            var (action, keyword) = InboundKeywords.Parse(text);
+            var (action, keyword) = InboundKeywords.Parse(fields.Text!);
             logger.LogInformation("Carrier inbound message replayed inside the replay window: not applied again");
-            await WriteAnswerAsync(context, new InboundOutcome(action, keyword, Applied: false), replayed: true);
+            await WriteAnswerAsync(context, new InboundReceipt(false, action, keyword, null), replayed: true);
             return;
         }
 
-        var outcome = await keywords.ApplyAsync(from!, to!, text!, context.RequestAborted);
+        var outcome = await inbound.ReceiveAsync(
+            new InboundMessage(fields.From!, fields.To!, fields.Text!, fields.Media ?? [], fields.CarrierMessageId), context.RequestAborted);
         await ledger.AddAsync(replayKey, signed.AcceptableFor, context.RequestAborted);
 
-        logger.LogDebug("Carrier inbound keyword {Keyword} action {Action} applied={Applied}", outcome.Keyword, outcome.Action, outcome.Applied);
-        await WriteAnswerAsync(context, outcome, replayed: false);
+        logger.LogDebug("Carrier inbound message: keyword {Keyword} action {Action} applied={Applied} stored={Stored}", outcome.Keyword, outcome.Action, outcome.Applied, outcome.MessageId is not null);
+        await WriteAnswerAsync(context, new InboundReceipt(outcome.Applied, outcome.Action, outcome.Keyword, outcome.MessageId), replayed: false);
     }
 
-    private static Task WriteAnswerAsync(HttpContext context, InboundOutcome outcome, bool replayed) =>
+    /// <summary>What the answer says.</summary>
+    private sealed record InboundReceipt(bool Applied, KeywordAction Action, string? Keyword, string? MessageId);
+
+    private static Task WriteAnswerAsync(HttpContext context, InboundReceipt outcome, bool replayed) =>
         RestEnvelope.WriteSuccessAsync(context, StatusCodes.Status200OK, writer =>
         {
             writer.WriteStartObject();
@@ -102,6 +110,11 @@ public static class CarrierInboundEndpoint
                 writer.WriteString("keyword", outcome.Keyword);
             }
 
+            if (outcome.MessageId is not null)
+            {
+                writer.WriteString("message_id", outcome.MessageId);
+            }
+
             if (replayed)
             {
                 writer.WriteBoolean("replayed", true);
@@ -110,10 +123,15 @@ public static class CarrierInboundEndpoint
             writer.WriteEndObject();
         });
 
-    /// <summary>Reads the JSON object; string-typed from, to and text when present (null when absent).</summary>
-    private static bool TryRead(byte[] body, out string? from, out string? to, out string? text, out string? problem)
+    /// <summary>The body's fields, each null when absent.</summary>
+    private sealed record InboundFields(string? From, string? To, string? Text, List<string>? Media, string? CarrierMessageId);
+
+    /// <summary>Reads the JSON object: string-typed from, to, text and carrier_message_id, and media
+    /// as an array of strings, each when present.</summary>
+    private static bool TryRead(byte[] body, out InboundFields fields, out string? problem)
     {
-        from = to = text = problem = null;
+        fields = new InboundFields(null, null, null, null, null);
+        problem = null;
         try
         {
             using var document = JsonDocument.Parse(body);
@@ -124,7 +142,15 @@ public static class CarrierInboundEndpoint
                 return false;
             }
 
-            return TryString(root, "from", out from, ref problem) && TryString(root, "to", out to, ref problem) && TryString(root, "text", out text, ref problem);
+            if (!TryString(root, "from", out var from, ref problem) || !TryString(root, "to", out var to, ref problem) ||
+                !TryString(root, "text", out var text, ref problem) || !TryString(root, "carrier_message_id", out var carrierMessageId, ref problem) ||
+                !TryStrings(root, "media", out var media, ref problem))
+            {
+                return false;
+            }
+
+            fields = new InboundFields(from, to, text, media, carrierMessageId);
+            return true;
         }
         catch (JsonException)
         {
@@ -148,6 +174,24 @@ public static class CarrierInboundEndpoint
         }
 
         value = property.GetString();
+        return true;
+    }
+
+    private static bool TryStrings(JsonElement root, string name, out List<string>? values, ref string? problem)
+    {
+        values = null;
+        if (!root.TryGetProperty(name, out var property) || property.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (property.ValueKind != JsonValueKind.Array || property.EnumerateArray().Any(item => item.ValueKind != JsonValueKind.String))
+        {
+            problem = $"{name} must be an array of strings";
+            return false;
+        }
+
+        values = [.. property.EnumerateArray().Select(item => item.GetString()!)];
         return true;
     }
 }

@@ -36,9 +36,13 @@ public sealed class ConsentGrpcService(ConsentManager consents) : ConsentService
         {
             Number = record.Number,
             Source = record.Source,
-            OptedInAt = Timestamp.FromDateTimeOffset(record.OptedInAt),
             Status = record.IsGranted ? ConsentStatus.OptedIn : ConsentStatus.OptedOut,
         };
+        if (record.OptedInAt is { } optedInAt)
+        {
+            consent.OptedInAt = Timestamp.FromDateTimeOffset(optedInAt);
+        }
+
         if (record.OptedOutAt is { } optedOutAt)
         {
             consent.OptedOutAt = Timestamp.FromDateTimeOffset(optedOutAt);

@@ -92,7 +92,7 @@ public sealed class MessagingGrpcService(MessageService messages, MediaService m
 
     public override async Task StreamStatus(StreamStatusRequest request, IServerStreamWriter<StreamStatusResponse> responseStream, ServerCallContext context)
     {
-        var query = new StatusStreamQuery([.. request.MessageIds], request.HasTag ? request.Tag : null, request.After.Length > 0 ? request.After : null);
+        var query = new StatusStreamQuery([.. request.MessageIds], request.HasTag ? request.Tag : null, request.After.Length > 0 ? request.After : null, ProtoMapping.ToDomain(request.Direction));
 
         if (StatusResponses.IsTranscoded(context))
         {

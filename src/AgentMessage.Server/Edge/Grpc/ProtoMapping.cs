@@ -25,7 +25,8 @@ public static class ProtoMapping
         },
         Tag: request.HasTag ? request.Tag : null,
         SendAt: request.SendAt is null ? null : ToDomain(request.SendAt),
-        ValidityPeriodSeconds: request.HasValidityPeriodSeconds ? request.ValidityPeriodSeconds : null);
+        ValidityPeriodSeconds: request.HasValidityPeriodSeconds ? request.ValidityPeriodSeconds : null,
+        InReplyTo: request.HasInReplyTo ? request.InReplyTo : null);
 
     /// <summary>A timestamp outside what DateTimeOffset holds (or not normalized) can only come
     /// from a native client; it becomes the earliest instant, which validation refuses as past.</summary>
@@ -38,7 +39,22 @@ public static class ProtoMapping
         Tag: request.HasTag ? request.Tag : null,
         Status: request.Status == Proto.MessageStatus.Unspecified ? null : ToDomain(request.Status),
         PageSize: request.PageSize,
-        PageToken: request.PageToken);
+        PageToken: request.PageToken,
+        Direction: ToDomain(request.Direction),
+        From: request.HasFrom ? request.From : null,
+        To: request.HasTo ? request.To : null);
+
+    /// <summary>A direction filter: unspecified is none.</summary>
+    public static MessageDirection? ToDomain(Proto.Direction direction) => direction switch
+    {
+        Proto.Direction.Unspecified => null,
+        Proto.Direction.Outbound => MessageDirection.Outbound,
+        Proto.Direction.Inbound => MessageDirection.Inbound,
+        _ => (MessageDirection)Undefined,
+    };
+
+    public static Proto.Direction ToProto(MessageDirection direction) =>
+        direction == MessageDirection.Inbound ? Proto.Direction.Inbound : Proto.Direction.Outbound;
 
     public static Proto.Message ToProto(Message message)
     {
@@ -57,6 +73,7 @@ public static class ProtoMapping
             Encoding = message.Segments == 0 ? Proto.Encoding.Unspecified
                 : message.Encoding == TextEncoding.Gsm7 ? Proto.Encoding.Gsm7 : Proto.Encoding.Ucs2,
             Media = { message.Media },
+            Direction = ToProto(message.Direction),
         };
         if (message.Tag is not null)
         {
@@ -78,6 +95,11 @@ public static class ProtoMapping
             proto.ValidUntil = Timestamp.FromDateTimeOffset(validUntil);
         }
 
+        if (message.InReplyTo is not null)
+        {
+            proto.InReplyTo = message.InReplyTo;
+        }
+
         return proto;
     }
 
@@ -89,6 +111,7 @@ public static class ProtoMapping
             MessageId = statusEvent.MessageId,
             Status = ToProto(statusEvent.Status),
             OccurredAt = Timestamp.FromDateTimeOffset(statusEvent.OccurredAt),
+            Direction = ToProto(statusEvent.Direction),
         };
         if (statusEvent.ErrorCode is not null)
         {
@@ -113,6 +136,7 @@ public static class ProtoMapping
         DeliveryStatus.Failed => Proto.MessageStatus.Failed,
         DeliveryStatus.Scheduled => Proto.MessageStatus.Scheduled,
         DeliveryStatus.Canceled => Proto.MessageStatus.Canceled,
+        DeliveryStatus.Received => Proto.MessageStatus.Received,
         _ => Proto.MessageStatus.Unspecified,
     };
 
@@ -126,6 +150,7 @@ public static class ProtoMapping
         Proto.MessageStatus.Failed => DeliveryStatus.Failed,
         Proto.MessageStatus.Scheduled => DeliveryStatus.Scheduled,
         Proto.MessageStatus.Canceled => DeliveryStatus.Canceled,
+        Proto.MessageStatus.Received => DeliveryStatus.Received,
         _ => (DeliveryStatus)Undefined,
     };
 }

@@ -41,6 +41,10 @@ public static class RedisFields
     /// <summary>Event stream entry: the message's tag ('' for none).</summary>
     public const string EventTag = "t";
 
+    /// <summary>Event stream entry: the message's direction (stored name); absent for outbound, so the
+    /// events of sends stay as they were.</summary>
+    public const string EventDirection = "d";
+
     /// <summary>Message hash: the sender number, for its dispatch lane and pace.</summary>
     public const string MessageFrom = "f";
 

@@ -45,6 +45,18 @@ public static class RedisKeys
 
     public static RedisKey TagIndex(string org, string tag) => $"{Org(org)}:tag:{tag}";
 
+    /// <summary>Sorted set: the organization's inbound messages (a subset of <see cref="MessageIndex"/>,
+    /// with the same scores), so a listing of inbound messages reads only them.</summary>
+    public static RedisKey InboundIndex(string org) => $"{Org(org)}:msgs:in";
+
+    /// <summary>String: the delivery an inbound delivery key (receiving number and carrier message id)
+    /// was stored as, <c>message id\nkeyword applied (0/1)</c>, for the keep of a repeated delivery.</summary>
+    public static RedisKey InboundDelivery(string org, string deliveryKey) => $"{Org(org)}:inbound-id:{deliveryKey}";
+
+    /// <summary>Set of the organizations that have received an inbound message (the retention sweep
+    /// looks at theirs besides the senders').</summary>
+    public static RedisKey InboundOrganizations => "am:inbound:orgs";
+
     public static RedisKey MessageSequence(string org) => $"{Org(org)}:seq";
 
     /// <summary>The prefix of every key of the organization, for the keys a dispatch script derives

@@ -59,6 +59,7 @@ public static class RedisRegistration
         services.AddSingleton<IRateLimiter, RedisRateLimiter>();
         services.AddSingleton<IIdempotencyStore, RedisIdempotencyStore>();
         services.AddSingleton<ISendAdmission, RedisSendAdmission>();
+        services.AddSingleton<IInboundMessageStore, RedisInboundMessageStore>();
         services.AddSingleton<IMediaCatalog, RedisMediaCatalog>();
         services.AddSingleton<RedisStatusStore>();
         services.AddSingleton<IMessageStatusStore>(sp => sp.GetRequiredService<RedisStatusStore>());

@@ -98,6 +98,34 @@ public static class RedisScripts
         """;
 
     /// <summary>
+    /// An inbound message's storing (Messaging.IInboundMessageStore). KEYS: message, message index,
+    /// inbound index, sequence, event stream, delivery key (an unused key without one). ARGV: message
+    /// JSON, message id, status (stored name: received), created_at, event log length, organization
+    /// id, events doorbell channel, retention ms, keep of the delivery key in ms ('' without one),
+    /// keyword applied (0/1), direction (stored name: inbound).
+    /// Returns {0, stored delivery} when the delivery key was already stored (nothing done), else
+    /// {1, event id}. The message is final at once, so its retention starts now.
+    /// </summary>
+    public static readonly string StoreInbound = $$"""
+        if ARGV[9] ~= '' then
+          local seen = redis.call('GET', KEYS[6])
+          if seen then return {0, seen} end
+        end
+        local seq = redis.call('INCR', KEYS[4])
+        redis.call('HSET', KEYS[1], '{{RedisFields.MessageJson}}', ARGV[1], '{{RedisFields.MessageStatus}}', ARGV[3], '{{RedisFields.MessageUpdatedAt}}', ARGV[4], '{{RedisFields.MessageTag}}', '')
+        redis.call('PEXPIRE', KEYS[1], ARGV[8])
+        redis.call('ZADD', KEYS[2], seq, ARGV[2])
+        redis.call('ZADD', KEYS[3], seq, ARGV[2])
+        local event = redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[5], '*', '{{RedisFields.EntryMessageId}}', ARGV[2], '{{RedisFields.EventStatus}}', ARGV[3], '{{RedisFields.EventErrorCode}}', '', '{{RedisFields.EventOccurredAt}}', ARGV[4], '{{RedisFields.EventTag}}', '', '{{RedisFields.EventDirection}}', ARGV[11])
+        redis.call('HSET', KEYS[1], '{{RedisFields.MessageEventId}}', event)
+        if ARGV[9] ~= '' then
+          redis.call('SET', KEYS[6], ARGV[2] .. '\n' .. ARGV[10], 'PX', ARGV[9])
+        end
+        redis.call('PUBLISH', ARGV[7], ARGV[6])
+        return {1, event}
+        """;
+
+    /// <summary>
     /// The one status move in Lua, shared by every script that moves a message: a Lua function
     /// <c>move(key, id, to, err, ctx)</c> that applies the move if the lifecycle allows it (a table
     /// generated from Delivery.DeliveryLifecycle, see <see cref="AllowedMovesTable"/>), starts the

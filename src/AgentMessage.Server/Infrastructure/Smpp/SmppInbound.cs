@@ -1,6 +1,7 @@
 using System.Text;
 using AgentMessage.Core.Compliance;
 using AgentMessage.Core.Delivery;
+using AgentMessage.Core.Messaging;
 using AgentMessage.Server.Infrastructure.Smpp.Protocol;
 
 namespace AgentMessage.Server.Infrastructure.Smpp;
@@ -9,14 +10,14 @@ namespace AgentMessage.Server.Infrastructure.Smpp;
 /// What the SMSC sends us (<c>deliver_sm</c>, <c>data_sm</c>): delivery receipts, matched to the
 /// message part by the SMSC's id and reported through <see cref="ICarrierReceiptSink"/>, and
 /// mobile-originated messages, reassembled when concatenated and handed to the inbound pipeline
-/// (<see cref="InboundKeywordHandler"/>). The answer is 0 once what arrived is durably recorded (or
+/// (<see cref="InboundService"/>: stored for the organization owning the number, keywords applied). The answer is 0 once what arrived is durably recorded (or
 /// there was nothing to record); a store that is down throws, and the session answers with a
 /// transient error so the SMSC delivers it again.
 /// </summary>
 public sealed partial class SmppInbound(
     ICarrierLinkStore store,
     ICarrierReceiptSink receipts,
-    InboundKeywordHandler keywords,
+    InboundService inbound,
     TimeProvider time,
     ILogger<SmppInbound> logger) : ISmppInboundHandler
 {
@@ -203,8 +204,9 @@ public sealed partial class SmppInbound(
             text = string.Concat(parts);
         }
 
-        var outcome = await keywords.ApplyAsync(from, to, text, cancellationToken);
-        LogInbound(outcome.Action, outcome.Applied, total);
+        // SMPP carries no media, and no id an SMSC keeps across redeliveries of a deliver_sm.
+        var outcome = await inbound.ReceiveAsync(new InboundMessage(from, to, text, []), cancellationToken);
+        LogInbound(outcome.Action, outcome.Applied, outcome.MessageId is not null, total);
     }
 
     /// <summary>An SMPP address as E.164: digits get their +.</summary>
@@ -252,6 +254,6 @@ public sealed partial class SmppInbound(
     [LoggerMessage(LogLevel.Warning, "SMPP inbound message in data_coding {DataCoding} cannot be read as text; acknowledged and dropped")]
     private partial void LogUndecodable(byte dataCoding);
 
-    [LoggerMessage(LogLevel.Debug, "SMPP inbound message ({Parts} parts): keyword action {Action}, applied {Applied}")]
-    private partial void LogInbound(KeywordAction action, bool applied, int parts);
+    [LoggerMessage(LogLevel.Debug, "SMPP inbound message ({Parts} parts): keyword action {Action}, applied {Applied}, stored {Stored}")]
+    private partial void LogInbound(KeywordAction action, bool applied, bool stored, int parts);
 }

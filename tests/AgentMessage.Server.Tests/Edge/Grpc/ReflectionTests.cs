@@ -49,8 +49,9 @@ public sealed class ReflectionTests(SharedServer fixture) : IClassFixture<Shared
         Assert.Equal("agentmessage.v1.SendMessageRequest", send.InputType.FullName);
         Assert.Equal("agentmessage.v1.SendMessageResponse", send.OutputType.FullName);
         Assert.Equal(
-            new[] { "from", "to", "text", "media", "priority", "tag", "send_at", "validity_period_seconds" },
+            new[] { "from", "to", "text", "media", "priority", "tag", "send_at", "validity_period_seconds", "in_reply_to" },
             send.InputType.Fields.InFieldNumberOrder().Select(f => f.Name));
+        Assert.True(send.InputType.FindFieldByName("in_reply_to").HasPresence);
         Assert.True(send.InputType.FindFieldByName("media").IsRepeated);
         Assert.Equal("agentmessage.v1.Priority", send.InputType.FindFieldByName("priority").EnumType.FullName);
         Assert.True(send.InputType.FindFieldByName("tag").HasPresence);

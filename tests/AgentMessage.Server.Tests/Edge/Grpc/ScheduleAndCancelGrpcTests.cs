@@ -98,7 +98,7 @@ public sealed class ScheduleAndCancelGrpcTests(SharedServer fixture) : IClassFix
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
             await server.Messaging.ListMessagesAsync(new ListMessagesRequest { Status = (MessageStatus)99 }, Dev, cancellationToken: Ct));
 
-        Assert.Equal("must be one of: queued, sending, sent, delivered, undelivered, failed, scheduled, canceled", Violations(error)["status"]);
+        Assert.Equal("must be one of: queued, sending, sent, delivered, undelivered, failed, scheduled, canceled, received", Violations(error)["status"]);
     }
 
     [Fact]

@@ -110,7 +110,7 @@ public sealed class ReadMessagesRestTests
     }
 
     [Theory]
-    [InlineData("status=sleeping", "status", "must be one of: queued, sending, sent, delivered, undelivered, failed, scheduled, canceled")]
+    [InlineData("status=sleeping", "status", "must be one of: queued, sending, sent, delivered, undelivered, failed, scheduled, canceled, received")]
     [InlineData("page_size=abc", "page_size", "must be an integer")]
     [InlineData("page_size=101", "page_size", "must be 1..100")]
     [InlineData("page_size=-1", "page_size", "must be 1..100")]

@@ -189,7 +189,7 @@ public sealed class ScheduleAndCancelRestTests(SharedServer shared) : IClassFixt
         Assert.Equal([canceled], canceledList["data"]!["messages"]!.AsArray().Select(m => (string)m!["id"]!));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, bad.StatusCode);
         Assert.Equal(
-            "must be one of: queued, sending, sent, delivered, undelivered, failed, scheduled, canceled",
+            "must be one of: queued, sending, sent, delivered, undelivered, failed, scheduled, canceled, received",
             (string)badBody["error"]!["details"]!["status"]!);
     }
 

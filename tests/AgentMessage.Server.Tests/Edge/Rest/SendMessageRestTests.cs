@@ -46,6 +46,7 @@ public sealed class SendMessageRestTests(SharedServer shared) : IClassFixture<Sh
                 ["encoding"] = "gsm7",
                 ["media"] = new JsonArray(),
                 ["valid_until"] = validUntil,
+                ["direction"] = "outbound",
             },
         };
         AssertJsonEqual(expected, body);

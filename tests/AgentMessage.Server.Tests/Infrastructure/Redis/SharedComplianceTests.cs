@@ -107,7 +107,8 @@ public sealed class SharedComplianceTests(RedisFixture redis) : IClassFixture<Re
             await instances.B.Consents().GetConsentAsync(new GetConsentRequest { Number = recipient }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct));
         var listA = await instances.B.Consents().ListConsentsAsync(new ListConsentsRequest { PageSize = 100 }, TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
         var listB = await instances.B.Consents().ListConsentsAsync(new ListConsentsRequest(), TestServer.Bearer(keyB), cancellationToken: Ct);
-        // An inbound STOP to the development organization's number withdraws nothing from B.
+        // An inbound STOP to the development organization's number leaves an opt-out there (a STOP
+        // always leaves a record) and withdraws nothing from B.
         var (_, inbound) = await instances.B.PostInboundAsync(InboundBody(recipient, "STOP"));
         instances.Clock.Advance(SettleCaches);
 
@@ -116,7 +117,7 @@ public sealed class SharedComplianceTests(RedisFixture redis) : IClassFixture<Re
         Assert.Equal(StatusCode.NotFound, grpc.StatusCode);
         Assert.DoesNotContain(recipient, listA.Consents.Select(c => c.Number));
         Assert.Equal([recipient], listB.Consents.Select(c => c.Number));
-        Assert.False((bool)inbound["data"]!["applied"]!);
+        Assert.True((bool)inbound["data"]!["applied"]!);
         Assert.Equal(202, (await instances.B.SendRestAsync(recipient, keyB, from: numberOfOrgB)).Status);
     }
 

@@ -17,7 +17,8 @@ public sealed class StoredNamesTests
     [Fact]
     public void The_stored_names_are_the_ones_already_in_storage()
     {
-        Assert.Equal(["Queued", "Sending", "Sent", "Delivered", "Undelivered", "Failed", "Scheduled", "Canceled"], Names(StoredNames.DeliveryStatus));
+        Assert.Equal(["Queued", "Sending", "Sent", "Delivered", "Undelivered", "Failed", "Scheduled", "Canceled", "Received"], Names(StoredNames.DeliveryStatus));
+        Assert.Equal(["Outbound", "Inbound"], Names(StoredNames.MessageDirection));
         Assert.Equal(["Default", "High"], Names(StoredNames.MessagePriority));
         Assert.Equal(["Sms", "Mms"], Names(StoredNames.MessageChannel));
         Assert.Equal(["Gsm7", "Ucs2"], Names(StoredNames.TextEncoding));
@@ -62,6 +63,22 @@ public sealed class StoredNamesTests
     }
 
     [Fact]
+    public void A_message_stored_before_directions_existed_reads_as_outbound_and_an_inbound_one_round_trips()
+    {
+        const string stored = """{"id":"m1","organization_id":"o1","from":"+15550000001","to":"+15550000002","text":"hi","channel":"Sms","priority":"Default","status":"Sent","tag":null,"media":[],"encoding":"Gsm7","segments":1,"created_at":"2026-03-01T12:00:00+00:00","updated_at":"2026-03-01T12:00:05+00:00","error_code":null,"carrier_media_urls":null,"send_at":null,"valid_until":null}""";
+
+        var old = MessageJson.Deserialize(stored);
+        var inbound = MessageJson.Deserialize(MessageJson.Serialize(old with { Direction = MessageDirection.Inbound, Status = DeliveryStatus.Received }));
+
+        Assert.Equal((MessageDirection.Outbound, null), (old.Direction, old.InReplyTo));
+        Assert.DoesNotContain("direction", MessageJson.Serialize(old), StringComparison.Ordinal);
+        Assert.DoesNotContain("in_reply_to", MessageJson.Serialize(old), StringComparison.Ordinal);
+        Assert.Equal((MessageDirection.Inbound, DeliveryStatus.Received), (inbound.Direction, inbound.Status));
+        Assert.Contains("\"direction\":\"Inbound\"", MessageJson.Serialize(inbound), StringComparison.Ordinal);
+        Assert.Contains("\"status\":\"Received\"", MessageJson.Serialize(inbound), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Redis_keys_carry_the_stored_names()
     {
         Assert.Equal("am:{o:o1}:dispatch:ready:High", RedisKeys.DispatchReady("o1", MessagePriority.High).ToString());
@@ -77,8 +94,8 @@ public sealed class StoredNamesTests
             ["m", "s", "u", "e", "t"],
             [RedisFields.MessageJson, RedisFields.MessageStatus, RedisFields.MessageUpdatedAt, RedisFields.MessageErrorCode, RedisFields.MessageTag]);
         Assert.Equal(
-            ["m", "s", "e", "at", "t"],
-            [RedisFields.EntryMessageId, RedisFields.EventStatus, RedisFields.EventErrorCode, RedisFields.EventOccurredAt, RedisFields.EventTag]);
+            ["m", "s", "e", "at", "t", "d"],
+            [RedisFields.EntryMessageId, RedisFields.EventStatus, RedisFields.EventErrorCode, RedisFields.EventOccurredAt, RedisFields.EventTag, RedisFields.EventDirection]);
     }
 
     [Fact]
@@ -91,7 +108,7 @@ public sealed class StoredNamesTests
             + "['Queued'] = {['Sending'] = true, ['Sent'] = true, ['Delivered'] = true, ['Undelivered'] = true, ['Failed'] = true, ['Canceled'] = true}, "
             + "['Sending'] = {['Sent'] = true, ['Delivered'] = true, ['Undelivered'] = true, ['Failed'] = true}, "
             + "['Sent'] = {['Delivered'] = true, ['Undelivered'] = true, ['Failed'] = true}, "
-            + "['Delivered'] = {}, ['Undelivered'] = {}, ['Failed'] = {}, ['Canceled'] = {}}",
+            + "['Delivered'] = {}, ['Undelivered'] = {}, ['Failed'] = {}, ['Canceled'] = {}, ['Received'] = {}}",
             table);
         Assert.StartsWith("local allowed = " + table, RedisScripts.TransitionStatus, StringComparison.Ordinal);
         Assert.DoesNotContain("'Queued'", RedisScripts.AdmitSend, StringComparison.Ordinal);

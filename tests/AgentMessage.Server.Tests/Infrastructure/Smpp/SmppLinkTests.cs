@@ -345,15 +345,22 @@ public sealed class SmppLinkTests(SmscFixture fixture) : IClassFixture<SmscFixtu
     [InlineData(SmscTextEncoding.Gsm)]
     [InlineData(SmscTextEncoding.Latin1)]
     [InlineData(SmscTextEncoding.Ucs2)]
-    public async Task AMobileOriginatedText_IsAcknowledged_AndChangesNoConsent(SmscTextEncoding encoding)
+    public async Task AMobileOriginatedText_IsAcknowledged_ChangesNoConsent_AndIsStoredAsAnInboundMessage(SmscTextEncoding encoding)
     {
         await using var server = await SmppSupport.StartBoundAsync(Smsc);
         var consents = server.Services.GetRequiredService<IConsentRegistry>();
 
         var reply = await Smsc.SendDeliverSmAsync(Mo("Ça va? Stop by later", encoding), Ct);
+        var inbound = await InboundAsync(server);
 
         Assert.Equal(0u, reply.CommandStatus);
         Assert.True((await consents.GetAsync(DevSeed.OrganizationId, DeliverySupport.OrdinaryRecipient, Ct))!.IsGranted);
+        var message = Assert.Single(inbound);
+        Assert.Equal(
+            ("Ça va? Stop by later", DeliverySupport.OrdinaryRecipient, DevSeed.SenderNumber, "received", "inbound", "sms", "gsm7", 1),
+            ((string)message["text"]!, (string)message["from"]!, (string)message["to"]!, (string)message["status"]!, (string)message["direction"]!,
+                (string)message["channel"]!, (string)message["encoding"]!, (int)message["segments"]!));
+        Assert.Empty(message["media"]!.AsArray());
     }
 
     [Fact]
@@ -364,12 +371,15 @@ public sealed class SmppLinkTests(SmscFixture fixture) : IClassFixture<SmscFixtu
 
         var second = await Smsc.SendDeliverSmAsync(MoPart("OP", reference: 0x42, part: 2), Ct);
         var afterOne = (await consents.GetAsync(DevSeed.OrganizationId, DeliverySupport.OrdinaryRecipient, Ct))!.IsGranted;
+        var storedAfterOne = await InboundAsync(server);
         var first = await Smsc.SendDeliverSmAsync(MoPart("ST", reference: 0x42, part: 1), Ct);
         var afterBoth = (await consents.GetAsync(DevSeed.OrganizationId, DeliverySupport.OrdinaryRecipient, Ct))!.IsGranted;
 
         Assert.Equal((0u, 0u), (second.CommandStatus!.Value, first.CommandStatus!.Value));
         Assert.True(afterOne);
+        Assert.Empty(storedAfterOne);
         Assert.False(afterBoth);
+        Assert.Equal("STOP", (string)Assert.Single(await InboundAsync(server))["text"]!);
     }
 
     [Fact]
@@ -460,6 +470,14 @@ public sealed class SmppLinkTests(SmscFixture fixture) : IClassFixture<SmscFixtu
     [InlineData("ACCEPTD", null)]
     [InlineData("ENROUTE", null)]
     public void ReceiptStates_ThatAreFinal_AreReported(string stat, string? expected) => Assert.Equal(expected, SmppInbound.FinalStatus(stat));
+
+    /// <summary>The development organization's inbound messages from the ordinary recipient, newest first, over REST.</summary>
+    private static async Task<List<System.Text.Json.Nodes.JsonNode>> InboundAsync(TestServer server)
+    {
+        var (response, body) = await server.Rest.CallAsync(Get($"/v1/messages?direction=inbound&from={Uri.EscapeDataString(DeliverySupport.OrdinaryRecipient)}", TestServer.DevKey));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return [.. body["data"]!["messages"]!.AsArray().Select(m => m!)];
+    }
 
     private static SmscDeliverSm Mo(string text, SmscTextEncoding encoding) => new()
     {

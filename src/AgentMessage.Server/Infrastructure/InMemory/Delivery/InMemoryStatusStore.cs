@@ -17,12 +17,13 @@ public sealed class InMemoryStatusStore(InMemoryMessageStore messages, StatusEve
     private long lastMs;
     private long lastSeq;
 
-    /// <summary>Stores a newly accepted message with its first event, "queued" or "scheduled" (the admission step calls it).</summary>
+    /// <summary>Stores a newly stored message with its first event: "queued" or "scheduled" for an
+    /// accepted send (the admission step calls it), "received" for an inbound message.</summary>
     public void AddAccepted(Message message)
     {
         lock (logs)
         {
-            var accepted = new StatusEvent(NextId(message.CreatedAt), message.OrganizationId, message.Id, message.Status, null, message.CreatedAt, message.Tag);
+            var accepted = new StatusEvent(NextId(message.CreatedAt), message.OrganizationId, message.Id, message.Status, null, message.CreatedAt, message.Tag, message.Direction);
             messages.Add(message with { EventId = accepted.EventId });
             Append(accepted);
         }

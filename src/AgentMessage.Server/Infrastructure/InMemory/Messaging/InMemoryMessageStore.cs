@@ -71,7 +71,7 @@ public sealed class InMemoryMessageStore : IMessageStore
                 for (var i = (int)Math.Min(below, shelf.Ordered.Count) - 1; i >= 0; i--)
                 {
                     var message = shelf.ById[shelf.Ordered[i]];
-                    if (!Matches(message, query))
+                    if (!query.Matches(message))
                     {
                         continue;
                     }
@@ -89,10 +89,6 @@ public sealed class InMemoryMessageStore : IMessageStore
 
         return ValueTask.FromResult(new MessagePage(page, next));
     }
-
-    private static bool Matches(Message message, MessageQuery query) =>
-        (query.Tag is null || string.Equals(message.Tag, query.Tag, StringComparison.Ordinal)) &&
-        (query.Status is null || message.Status == query.Status);
 
     private sealed class Shelf
     {

@@ -95,6 +95,7 @@ public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> 
             StoredNames.DeliveryStatus.Parse(Field(RedisFields.EventStatus)!),
             Field(RedisFields.EventErrorCode),
             DateTimeOffset.Parse(Field(RedisFields.EventOccurredAt)!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind),
-            Field(RedisFields.EventTag));
+            Field(RedisFields.EventTag),
+            Field(RedisFields.EventDirection) is { } direction ? StoredNames.MessageDirection.Parse(direction) : MessageDirection.Outbound);
     }
 }

@@ -7,11 +7,13 @@ namespace AgentMessage.Server.Infrastructure.Redis.Messaging;
 /// <summary>
 /// Messages as hashes (field names in <see cref="RedisFields"/>): the JSON as accepted and the
 /// fields a status change sets (status, updated_at, error code, and the tag events carry), listed through a sorted set per
-/// organization (and one per tag) whose scores are the organization's send sequence. Page tokens
-/// carry the last sequence handed out.
+/// organization (and one per tag, and one of inbound messages) whose scores are the organization's
+/// message sequence. Page tokens carry the last sequence handed out. A listing reads the narrowest
+/// index its filters allow (the tag's, else the inbound one for inbound messages, else all) and
+/// applies the other filters as it reads, up to <see cref="MaxScannedPerPage"/> entries a page.
 /// Retention: a message hash expires <see cref="MessagingOptions.Retention"/> after it is sent or
 /// final (the status script). Index entries it leaves behind are dropped when a listing meets them
-/// and, for the organization's index, by <see cref="SweepAsync"/>; a tag's index expires as a
+/// and, for the organization's own and inbound indexes, by <see cref="SweepAsync"/>; a tag's index expires as a
 /// whole <see cref="TagIndexLifetime"/> after the last send with that tag.
 /// </summary>
 public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
@@ -24,12 +26,16 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
 
     /// <summary>
     /// Drops the organization's oldest index entries whose messages have expired, oldest first, and
-    /// stops at the first page holding a live message (messages expire roughly in send order).
-    /// Returns how many entries it dropped. Idempotent, so instances may sweep at the same time.
+    /// stops at the first page holding a live message (messages expire roughly in send order), in
+    /// the index of all its messages and in that of its inbound ones. Returns how many entries it
+    /// dropped. Idempotent, so instances may sweep at the same time.
     /// </summary>
-    public async Task<int> SweepAsync(string organizationId, CancellationToken cancellationToken)
+    public async Task<int> SweepAsync(string organizationId, CancellationToken cancellationToken) =>
+        await SweepIndexAsync(organizationId, RedisKeys.MessageIndex(organizationId), cancellationToken) +
+        await SweepIndexAsync(organizationId, RedisKeys.InboundIndex(organizationId), cancellationToken);
+
+    private async Task<int> SweepIndexAsync(string organizationId, RedisKey index, CancellationToken cancellationToken)
     {
-        var index = RedisKeys.MessageIndex(organizationId);
         var dropped = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -67,8 +73,9 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
         return [.. ids.Where((_, i) => !exists[i])];
     }
 
-    // A status filter is applied to the index as read; a page reads at most this many entries
-    // before answering (possibly short, with a token to continue), so no request scans without end.
+    // Filters the index does not answer (status, direction, from, to) are applied to the index as
+    // read; a page reads at most this many entries before answering (possibly short, with a token
+    // to continue), so no request scans without end.
     private const int MaxScannedPerPage = 1000;
 
     private static readonly RedisValue[] Fields = [RedisFields.MessageJson, RedisFields.MessageStatus, RedisFields.MessageUpdatedAt, RedisFields.MessageErrorCode, RedisFields.MessageEventId];
@@ -80,11 +87,21 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
 
     public async ValueTask<MessagePage> ListAsync(string organizationId, MessageQuery query, CancellationToken cancellationToken)
     {
-        var index = query.Tag is { } tag ? RedisKeys.TagIndex(organizationId, tag) : RedisKeys.MessageIndex(organizationId);
         var below = query.PageToken is { Length: > 0 } token ? PageToken.Decode(token) : long.MaxValue;
+        if (query.Tag is not null && query.Direction == MessageDirection.Inbound)
+        {
+            // Inbound messages have no tag.
+            return new MessagePage([], null);
+        }
+
+        var index = query.Tag is { } tag ? RedisKeys.TagIndex(organizationId, tag)
+            : query.Direction == MessageDirection.Inbound ? RedisKeys.InboundIndex(organizationId)
+            : RedisKeys.MessageIndex(organizationId);
         var page = new List<Message>(query.PageSize);
         var scanned = 0;
-        var batch = query.Status is null ? query.PageSize + 1 : Math.Max(query.PageSize * 2, 50);
+        var filtered = query.Status is not null || query.From is not null || query.To is not null ||
+            (query.Direction is not null && (query.Tag is not null || query.Direction != MessageDirection.Inbound));
+        var batch = filtered ? Math.Max(query.PageSize * 2, 50) : query.PageSize + 1;
         while (scanned < MaxScannedPerPage)
         {
             var upper = below;
@@ -119,7 +136,7 @@ public sealed class RedisMessageStore(RedisGate redis) : IMessageStore
                 {
                     expired.Add(entries[i].Element);
                 }
-                else if (query.Status is null || message.Status == query.Status)
+                else if (query.Matches(message))
                 {
                     page.Add(message);
                 }

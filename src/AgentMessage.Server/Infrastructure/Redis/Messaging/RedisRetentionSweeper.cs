@@ -27,14 +27,15 @@ public sealed class RedisRetentionSweeper(RedisGate redis, RedisMessageStore mes
         }
     }
 
-    /// <summary>One pass over every organization that has sent a message; the entries dropped.</summary>
+    /// <summary>One pass over every organization that has sent or received a message; the entries dropped.</summary>
     public async Task<int> SweepAllAsync(CancellationToken cancellationToken)
     {
         try
         {
             var dropped = 0;
-            var organizations = await redis.RunAsync(db => db.SetMembersAsync(RedisKeys.DispatchOrganizations));
-            foreach (var organization in organizations)
+            var senders = await redis.RunAsync(db => db.SetMembersAsync(RedisKeys.DispatchOrganizations));
+            var receivers = await redis.RunAsync(db => db.SetMembersAsync(RedisKeys.InboundOrganizations));
+            foreach (var organization in senders.Union(receivers))
             {
                 dropped += await messages.SweepAsync((string)organization!, cancellationToken);
             }

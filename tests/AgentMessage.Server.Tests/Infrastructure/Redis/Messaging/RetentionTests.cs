@@ -83,6 +83,22 @@ public sealed class RetentionTests(RedisFixture redis) : IClassFixture<RedisFixt
     }
 
     [Fact]
+    public async Task InboundMessage_ExpiresAfterTheRetention_AndTheSweepDropsItFromBothIndexes_OfAnOrganizationThatNeverSent()
+    {
+        await using var instances = await StartAsync();
+        var id = await instances.A.ReceiveAsync(ComplianceSupport.NewNumber(), DevSeed.SenderNumber, "hello");
+
+        var ttl = long.Parse(await redis.Server.CommandAsync("PTTL", MessageKey(id)), CultureInfo.InvariantCulture);
+        Assert.InRange(ttl, 1, (long)Retention.TotalMilliseconds);
+        Assert.True(await GoneAsync(id));
+        var sweeper = instances.B.Services.GetRequiredService<RedisRetentionSweeper>();
+
+        Assert.Equal(2, await sweeper.SweepAllAsync(Ct));
+        Assert.Equal("0", await redis.Server.CommandAsync("ZCARD", (string)RedisKeys.MessageIndex(Org)!));
+        Assert.Equal("0", await redis.Server.CommandAsync("ZCARD", (string)RedisKeys.InboundIndex(Org)!));
+    }
+
+    [Fact]
     public async Task TagIndex_ExpiresTwiceTheRetentionAfterItsLastSend()
     {
         await using var instances = await StartAsync();
@@ -97,6 +113,7 @@ public sealed class RetentionTests(RedisFixture redis) : IClassFixture<RedisFixt
     private Task<RedisInstances> StartAsync() => RedisInstances.StartAsync(redis.Server, new Dictionary<string, string>
     {
         ["AgentMessage:Messaging:Retention"] = Retention.ToString("c", CultureInfo.InvariantCulture),
+        ["AgentMessage:Carrier:ReceiptSecret"] = DeliverySupport.ReceiptSecret,
     });
 
     private static string MessageKey(string id) => (string)RedisKeys.Message(Org, id)!;
