@@ -74,8 +74,10 @@ public static class CarrierInboundEndpoint
         // that is down throws, and the request edge answers 503 UNAVAILABLE: the carrier retries a
         // message that was not answered 2xx, and one that failed was not remembered, so its retry
         // is applied.
+        // A message with a carrier_message_id is deduplicated by it (the first answer again,
+        // nothing stored or applied twice), so its replay gets that answer too.
         var replayKey = ReplayKey + signed!.Signature;
-        if (await ledger.ContainsAsync(replayKey, context.RequestAborted))
+        if (fields.CarrierMessageId is null && await ledger.ContainsAsync(replayKey, context.RequestAborted))
         {
             var (action, keyword) = InboundKeywords.Parse(fields.Text!);
             logger.LogInformation("Carrier inbound message replayed inside the replay window: not applied again");
