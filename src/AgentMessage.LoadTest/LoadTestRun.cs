@@ -319,6 +319,13 @@ public sealed class LoadTestRun : IAsyncDisposable
             Add(await dispatch.FairnessAsync(ct));
         }
 
+        if (options.Runs("inbound"))
+        {
+            var inbound = new InboundScenarios(options);
+            Add(await inbound.HttpAsync(ct));
+            Add(await inbound.SmppAsync(ct));
+        }
+
         if (options.Runs("smpp"))
         {
             foreach (var binds in new[] { 1, 4 })
