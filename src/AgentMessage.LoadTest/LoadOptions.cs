@@ -46,6 +46,8 @@ public sealed record LoadOptions(
           fairness              organization A's backlog on a number paced at 1/s, then organization B's 10 sends
           smpp                  the drain through the SMPP link to the test SMSC (node-smpp), 1 bind then 4,
                                 window 50, the SMSC answering at once and sending a receipt for each
+          h2load                the gRPC no-op, SendMessage and REST sends measured with h2load (Debian's
+                                nghttp2-client), mirrored windows; skipped when h2load is not installed
           inbound               inbound messages, arrival → a status stream: signed posts to
                                 /v1/carrier/inbound (--callers at a time), then deliver_sm from the SMSC
           --drain-messages 20000  the drain's backlog
@@ -189,7 +191,7 @@ public sealed record LoadOptions(
 
     /// <summary>The scenarios that start their own redis-server and dispatching servers; together they
     /// take several minutes, so they run only when --only names them.</summary>
-    public static readonly IReadOnlyList<string> DispatchScenarios = ["drain", "sustained", "fairness", "smpp", "inbound"];
+    public static readonly IReadOnlyList<string> DispatchScenarios = ["drain", "sustained", "fairness", "smpp", "inbound", "h2load"];
 
     // Declared after DispatchScenarios, which it includes: static fields initialise in order.
     public static readonly IReadOnlySet<string> AllScenarios = new HashSet<string>(["noop", "grpc", "paced", "rest", "rest-h2", "idempotent", "limited", "streams", "streams-own", .. DispatchScenarios], StringComparer.Ordinal);

@@ -319,6 +319,14 @@ public sealed class LoadTestRun : IAsyncDisposable
             Add(await dispatch.FairnessAsync(ct));
         }
 
+        if (options.Runs("h2load"))
+        {
+            foreach (var measurement in await new H2LoadScenario(options).RunAsync(ct))
+            {
+                Add(measurement);
+            }
+        }
+
         if (options.Runs("inbound"))
         {
             var inbound = new InboundScenarios(options);

@@ -533,7 +533,7 @@ internal sealed partial class SmppConnection : IAsyncDisposable
                 }
 
                 var answer = await SendRequestAsync(new EnquireLink());
-                if (!answer.IsAnswered)
+                if (!answer.IsAnswered && !token.IsCancellationRequested)
                 {
                     LogEnquireUnanswered(Bind, answer.Failure);
                     await CloseAsync("enquire_link unanswered");
