@@ -15,10 +15,10 @@ public sealed record InboundOutcome(KeywordAction Action, string? Keyword, bool 
 /// </summary>
 public sealed class InboundKeywordHandler(IConsentRegistry consents, TimeProvider time)
 {
-    /// <summary>Whether the keyword changed the sender's record (false for a message that is no keyword).</summary>
+    /// <summary>Whether the keyword changed the sender's record (false for a message that is no keyword, and for HELP).</summary>
     public async Task<bool> ApplyAsync(string organizationId, string from, KeywordAction action, string? keyword, CancellationToken cancellationToken)
     {
-        if (action == KeywordAction.None)
+        if (action is KeywordAction.None or KeywordAction.Help)
         {
             return false;
         }

@@ -17,9 +17,12 @@ public sealed record InboundMessage(string From, string To, string Text, IReadOn
 /// repeat within <see cref="DuplicateWindow"/> is answered as the first was and changes nothing.
 /// Keywords are applied before the message is stored, so a failure in between leaves the delivery
 /// unanswered and the carrier's retry applies them again (they are idempotent) rather than finding a
-/// stored duplicate whose keyword was never applied. Nothing of the text or numbers is logged.
+/// stored duplicate whose keyword was never applied. Once the message is stored, a keyword is
+/// answered (<see cref="KeywordReplier"/>) from the receiving number; a repeated delivery is not
+/// answered again, and a reply that fails leaves the stored message and the answer to the carrier as
+/// they are. Nothing of the text or numbers is logged.
 /// </summary>
-public sealed class InboundService(INumberRegistry numbers, InboundKeywordHandler keywords, IInboundMessageStore store, TimeProvider time)
+public sealed class InboundService(INumberRegistry numbers, InboundKeywordHandler keywords, IInboundMessageStore store, KeywordReplier replies, TimeProvider time)
 {
     /// <summary>How long a carrier's message id is remembered to recognise a repeated delivery.</summary>
     public static readonly TimeSpan DuplicateWindow = TimeSpan.FromHours(24);
@@ -45,6 +48,11 @@ public sealed class InboundService(INumberRegistry numbers, InboundKeywordHandle
 
         var applied = await keywords.ApplyAsync(organizationId, inbound.From, action, keyword, cancellationToken);
         var stored = await store.StoreAsync(new InboundStoreRequest(NewMessage(organizationId, inbound), deliveryKey, applied, DuplicateWindow), cancellationToken);
+        if (!stored.Repeated)
+        {
+            await replies.ReplyAsync(organizationId, inbound.To, inbound.From, action, cancellationToken);
+        }
+
         return new InboundOutcome(action, keyword, stored.KeywordApplied, stored.MessageId);
     }
 

@@ -106,6 +106,24 @@ public sealed class MessageService(
         }
     }
 
+    /// <summary>
+    /// Sends the answer to an inbound keyword (<see cref="KeywordReplier"/>): an ordinary outbound
+    /// message, stored and put on the dispatch schedule like any send, from a number the organization
+    /// owns (the one that received the keyword) to the person who sent it. It skips the consent rule
+    /// and the line type, which a keyword answer must pass (the STOP confirmation goes to a person who
+    /// has just opted out), and keeps the organization's send rate limit. Internal: no API caller can
+    /// reach it. False when the rate limit refused it.
+    /// </summary>
+    internal async Task<bool> SendKeywordReplyAsync(Organization organization, string from, string to, string text, string tag, CancellationToken cancellationToken)
+    {
+        var command = new SendMessageCommand(from, to, text, [], Priority: null, Tag: tag);
+        var message = NewMessage(organization.Id, command, new ResolvedMedia([]));
+        var policy = organization.LimitFor(RateLimitedOperation.Send) ?? rateLimits.Value.For(RateLimitedOperation.Send);
+        var pace = await paces.IntervalAsync(organization.Id, from, cancellationToken);
+        var outcome = await admission.AdmitAsync(new AdmissionRequest(organization.Id, policy, message, Claim: null, pace), cancellationToken);
+        return outcome.RateLimit.Allowed;
+    }
+
     public async Task<Message> GetAsync(Caller caller, string id, CancellationToken cancellationToken)
     {
         // An id that is not a UUID cannot name a message: answer as for any unknown message.

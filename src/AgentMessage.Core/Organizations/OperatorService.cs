@@ -46,15 +46,21 @@ public sealed class OperatorService(
 
     private const string IdAlphabet = "0123456789abcdefghjkmnpqrstvwxyz";
 
-    public async Task<Organization> CreateOrganizationAsync(string name, RateLimitChange send, RateLimitChange mediaUpload, bool? mmsEnabled, CancellationToken cancellationToken)
+    public Task<Organization> CreateOrganizationAsync(string name, RateLimitChange send, RateLimitChange mediaUpload, bool? mmsEnabled, CancellationToken cancellationToken) =>
+        CreateOrganizationAsync(name, send, mediaUpload, mmsEnabled, keywordReplies: null, cancellationToken);
+
+    /// <param name="keywordReplies">The keyword reply texts; a text left null is the default.</param>
+    public async Task<Organization> CreateOrganizationAsync(string name, RateLimitChange send, RateLimitChange mediaUpload, bool? mmsEnabled, KeywordReplyTexts? keywordReplies, CancellationToken cancellationToken)
     {
         var problems = new Dictionary<string, string>(StringComparer.Ordinal);
         CheckName(name, problems);
         var sendLimit = CheckLimit(send, "send_rate_limit", problems);
         var mediaLimit = CheckLimit(mediaUpload, "media_upload_rate_limit", problems);
+        CheckKeywordReplies(keywordReplies, problems);
         ThrowIfAny(problems);
 
-        var organization = new Organization(NewId("org_"), name, sendLimit, mediaLimit, mmsEnabled ?? true);
+        var replies = keywordReplies is { StopText: null, StartText: null, HelpText: null } ? null : keywordReplies;
+        var organization = new Organization(NewId("org_"), name, sendLimit, mediaLimit, mmsEnabled ?? true, replies);
         await organizations.PutAsync(organization, cancellationToken);
         logger.LogInformation("Operator created organization {OrganizationId}", organization.Id);
         return organization;
@@ -99,7 +105,8 @@ public sealed class OperatorService(
         return (page, ids.Count > size ? ids[size - 1] : null);
     }
 
-    public async Task<Organization> UpdateOrganizationAsync(string organizationId, string? name, RateLimitChange send, RateLimitChange mediaUpload, bool? mmsEnabled, CancellationToken cancellationToken)
+    /// <param name="keywordReplies">Keyword reply texts to replace; a text left null keeps the current one.</param>
+    public async Task<Organization> UpdateOrganizationAsync(string organizationId, string? name, RateLimitChange send, RateLimitChange mediaUpload, bool? mmsEnabled, KeywordReplyTexts? keywordReplies, CancellationToken cancellationToken)
     {
         var problems = CheckOrganizationId(organizationId, new Dictionary<string, string>(StringComparer.Ordinal));
         if (name is not null)
@@ -109,15 +116,26 @@ public sealed class OperatorService(
 
         var sendLimit = CheckLimit(send, "send_rate_limit", problems);
         var mediaLimit = CheckLimit(mediaUpload, "media_upload_rate_limit", problems);
+        CheckKeywordReplies(keywordReplies, problems);
         ThrowIfAny(problems);
 
         var current = await ExistingAsync(organizationId, cancellationToken);
+        var replies = current.KeywordReplies;
+        if (keywordReplies is not null)
+        {
+            replies = new KeywordReplyTexts(
+                keywordReplies.StopText ?? replies?.StopText,
+                keywordReplies.StartText ?? replies?.StartText,
+                keywordReplies.HelpText ?? replies?.HelpText);
+        }
+
         var updated = current with
         {
             Name = name ?? current.Name,
             SendLimit = send.Present ? sendLimit : current.SendLimit,
             MediaUploadLimit = mediaUpload.Present ? mediaLimit : current.MediaUploadLimit,
             MmsEnabled = mmsEnabled ?? current.MmsEnabled,
+            KeywordReplies = replies is { StopText: null, StartText: null, HelpText: null } ? null : replies,
         };
         await organizations.PutAsync(updated, cancellationToken);
         logger.LogInformation("Operator updated organization {OrganizationId}", organizationId);
@@ -296,6 +314,18 @@ public sealed class OperatorService(
         if (string.IsNullOrWhiteSpace(name) || name.Length > MaxNameLength || name.Any(char.IsControl))
         {
             problems["name"] = $"must be 1 to {MaxNameLength} characters, not blank, without control characters";
+        }
+    }
+
+    /// <summary>A keyword reply text is empty (no reply) or a text a send could carry.</summary>
+    private static void CheckKeywordReplies(KeywordReplyTexts? texts, Dictionary<string, string> problems)
+    {
+        foreach (var (field, text) in new[] { ("stop_text", texts?.StopText), ("start_text", texts?.StartText), ("help_text", texts?.HelpText) })
+        {
+            if (text is { Length: > 0 } && SendRules.TextProblem(text, hasMedia: false) is { } problem)
+            {
+                problems[$"keyword_replies.{field}"] = problem + " (empty: no reply)";
+            }
         }
     }
 

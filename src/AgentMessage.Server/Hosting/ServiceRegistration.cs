@@ -74,6 +74,7 @@ public static class ServiceRegistration
             .ValidateOnStart();
         services.AddSingleton<MessageService>();
         services.AddSingleton<InboundService>();
+        services.AddSingleton<KeywordReplier>();
         services.AddSingleton<MediaService>();
         services.AddCompliance();
         services.AddSingleton<OperatorService>();
@@ -129,6 +130,7 @@ public static class ServiceRegistration
         services.AddSingleton<IMediaCatalog, InMemoryMediaCatalog>();
         services.AddSingleton<ICarrierLinkStore, InMemoryCarrierLinkStore>();
         services.AddSingleton<ISignedRequestLedger, InMemorySignedRequestLedger>();
+        services.AddSingleton<IKeywordReplyLimiter, InMemoryKeywordReplyLimiter>();
         services.AddSingleton<IStreamLeaseStore, InMemoryStreamLeaseStore>();
         return services;
     }

@@ -105,6 +105,7 @@ public static class CarrierInboundEndpoint
             {
                 KeywordAction.OptOut => "opt_out",
                 KeywordAction.OptIn => "opt_in",
+                KeywordAction.Help => "help",
                 _ => "none",
             });
             if (outcome.Keyword is not null)

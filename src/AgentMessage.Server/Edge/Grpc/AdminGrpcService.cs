@@ -15,7 +15,7 @@ public sealed class AdminGrpcService(OperatorService operators) : AdminService.A
     public override async Task<CreateOrganizationResponse> CreateOrganization(CreateOrganizationRequest request, ServerCallContext context)
     {
         var organization = await operators.CreateOrganizationAsync(
-            request.Name, Change(request.SendRateLimit), Change(request.MediaUploadRateLimit), request.HasMmsEnabled ? request.MmsEnabled : null, context.CancellationToken);
+            request.Name, Change(request.SendRateLimit), Change(request.MediaUploadRateLimit), request.HasMmsEnabled ? request.MmsEnabled : null, Texts(request.KeywordReplies), context.CancellationToken);
         return new CreateOrganizationResponse { Organization = ToProto(organization) };
     }
 
@@ -38,6 +38,7 @@ public sealed class AdminGrpcService(OperatorService operators) : AdminService.A
             Change(request.SendRateLimit),
             Change(request.MediaUploadRateLimit),
             request.HasMmsEnabled ? request.MmsEnabled : null,
+            Texts(request.KeywordReplies),
             context.CancellationToken);
         return new UpdateOrganizationResponse { Organization = ToProto(organization) };
     }
@@ -86,6 +87,13 @@ public sealed class AdminGrpcService(OperatorService operators) : AdminService.A
     private static RateLimitChange Change(RateLimit? limit) =>
         limit is null ? RateLimitChange.Absent : new RateLimitChange(true, limit.Burst, limit.PerSecond);
 
+    private static KeywordReplyTexts? Texts(KeywordReplies? replies) => replies is null
+        ? null
+        : new KeywordReplyTexts(
+            replies.HasStopText ? replies.StopText : null,
+            replies.HasStartText ? replies.StartText : null,
+            replies.HasHelpText ? replies.HelpText : null);
+
     private static V1.Organization ToProto(OrganizationRecord organization) => new()
     {
         Id = organization.Id,
@@ -93,6 +101,12 @@ public sealed class AdminGrpcService(OperatorService operators) : AdminService.A
         SendRateLimit = organization.SendLimit is { } send ? new RateLimit { Burst = send.Burst, PerSecond = send.PerSecond } : null,
         MediaUploadRateLimit = organization.MediaUploadLimit is { } media ? new RateLimit { Burst = media.Burst, PerSecond = media.PerSecond } : null,
         MmsEnabled = organization.MmsEnabled,
+        KeywordReplies = new KeywordReplies
+        {
+            StopText = KeywordReplier.TextFor(organization, KeywordAction.OptOut),
+            StartText = KeywordReplier.TextFor(organization, KeywordAction.OptIn),
+            HelpText = KeywordReplier.TextFor(organization, KeywordAction.Help),
+        },
     };
 
     private static ApiKey ToProto(ApiKeyRecord key)

@@ -131,6 +131,16 @@ public static class RedisKeys
     /// the replay window. Found by the signature alone, so it carries that as its own tag.</summary>
     public static RedisKey SignedRequest(string signature) => $"am:signed:{{{signature}}}";
 
+    /// <summary>String: a keyword reply sent to a person for one keyword action, kept for the reply
+    /// window (<see cref="Core.Compliance.IKeywordReplyLimiter"/>).</summary>
+    public static RedisKey KeywordReply(string org, string person, Core.Compliance.KeywordAction action) => action switch
+    {
+        Core.Compliance.KeywordAction.OptOut => $"{Org(org)}:kwreply:stop:{person}",
+        Core.Compliance.KeywordAction.OptIn => $"{Org(org)}:kwreply:start:{person}",
+        Core.Compliance.KeywordAction.Help => $"{Org(org)}:kwreply:help:{person}",
+        _ => throw new ArgumentOutOfRangeException(nameof(action)),
+    };
+
     /// <summary>Sorted set: the organization's open status streams on every instance, lease id scored
     /// by when the lease runs out (unix ms).</summary>
     public static RedisKey StreamLeases(string org) => $"{Org(org)}:streams";

@@ -67,6 +67,7 @@ public static class RedisRegistration
         services.AddSingleton<IDispatchQueue, RedisDispatchQueue>();
         services.AddSingleton<ICarrierLinkStore, RedisCarrierLinkStore>();
         services.AddSingleton<ISignedRequestLedger, RedisSignedRequestLedger>();
+        services.AddSingleton<IKeywordReplyLimiter, RedisKeywordReplyLimiter>();
         services.AddSingleton<IStreamLeaseStore, RedisStreamLeaseStore>();
         services.AddHostedService<RedisEventReader>();
         services.AddHostedService<RedisDeploymentCheck>();

@@ -30,7 +30,7 @@ public sealed class AdminApiTests(AdminServer fixture) : IClassFixture<AdminServ
         Assert.Matches("^org_[0-9a-hjkmnp-tv-z]{20}$", org);
         Assert.Equal($"/v1/admin/organizations/{org}", created.Headers.Location?.OriginalString);
         AssertJsonEqual(
-            JsonNode.Parse($$$"""{"success": true, "data": {"id": "{{{org}}}", "name": "Acme", "send_rate_limit": {"burst": 5, "per_second": 2}, "mms_enabled": false}}""")!,
+            JsonNode.Parse($$$"""{"success": true, "data": {"id": "{{{org}}}", "name": "Acme", "send_rate_limit": {"burst": 5, "per_second": 2}, "mms_enabled": false, "keyword_replies": {{{DefaultReplies("Acme")}}}}}""")!,
             createdBody);
 
         var (readKey, readKeyId) = await server.CreateKeyAsync(org, Scopes.MessagesRead);
@@ -267,7 +267,7 @@ public sealed class AdminApiTests(AdminServer fixture) : IClassFixture<AdminServ
         var (patched, patchedBody) = await server.AdminAsync(HttpMethod.Patch, $"/v1/admin/organizations/{org}", """{"mms_enabled": false, "media_upload_rate_limit": {"burst": 2, "per_second": 1}}""");
         Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
         AssertJsonEqual(
-            JsonNode.Parse($$"""{"id": "{{org}}", "name": "Switches", "media_upload_rate_limit": {"burst": 2, "per_second": 1}, "mms_enabled": false}""")!,
+            JsonNode.Parse($$"""{"id": "{{org}}", "name": "Switches", "media_upload_rate_limit": {"burst": 2, "per_second": 1}, "mms_enabled": false, "keyword_replies": {{DefaultReplies("Switches")}}}""")!,
             patchedBody["data"]!);
         var (upload, uploadBody) = await server.Rest.CallAsync(Json(HttpMethod.Post, "/v1/messages/media-upload", key, """{"mime_type": "image/png", "byte_size": 10}"""));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, upload.StatusCode);
@@ -327,4 +327,12 @@ public sealed class AdminApiTests(AdminServer fixture) : IClassFixture<AdminServ
         Assert.Equal(TimeSpan.FromSeconds(1 / 4.0), await table.IntervalAsync("org_a", "+15550000011", Ct));
         Assert.Equal(TimeSpan.FromSeconds(1 / 10.0), await table.IntervalAsync("org_a", "+15550000012", Ct));
     }
+
+    /// <summary>An organization's keyword_replies as read when it never set them: the defaults naming it.</summary>
+    private static string DefaultReplies(string name) => new JsonObject
+    {
+        ["stop_text"] = $"{name}: you are unsubscribed and will receive no more messages. Reply START to resubscribe.",
+        ["start_text"] = $"{name}: you are subscribed again. Reply STOP to unsubscribe.",
+        ["help_text"] = $"{name}: reply STOP to unsubscribe. Msg&data rates may apply.",
+    }.ToJsonString();
 }

@@ -342,6 +342,22 @@ public sealed class ConsentAndLookupTests(ComplianceServer shared) : IClassFixtu
     }
 
     [Theory]
+    [InlineData(" help ", "HELP")]
+    [InlineData("Info", "INFO")]
+    public async Task Inbound_HelpKeywords_AreHelp_AndChangeNoConsent(string text, string keyword)
+    {
+        var number = NewNumber();
+        await server.RecordConsentRestAsync(number);
+
+        var (response, body) = await server.PostInboundAsync(InboundBody(number, text));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(("help", keyword, false), ((string)body["data"]!["action"]!, (string)body["data"]!["keyword"]!, (bool)body["data"]!["applied"]!));
+        Assert.Equal(202, (await server.SendRestAsync(number)).Status);
+    }
+
+    [Theory]
+    [InlineData("help me")]
     [InlineData("stop it")]
     [InlineData("STOP.")]
     [InlineData("S T O P")]

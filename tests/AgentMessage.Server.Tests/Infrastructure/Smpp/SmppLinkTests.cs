@@ -329,16 +329,23 @@ public sealed class SmppLinkTests(SmscFixture fixture) : IClassFixture<SmscFixtu
     }
 
     [Fact]
-    public async Task AMobileOriginatedStop_OptsTheSenderOut()
+    public async Task AMobileOriginatedStop_OptsTheSenderOut_AndIsConfirmedBySubmitSmFromOurNumber()
     {
         await using var server = await SmppSupport.StartBoundAsync(Smsc);
         var consents = server.Services.GetRequiredService<IConsentRegistry>();
 
         var reply = await Smsc.SendDeliverSmAsync(Mo("Stop", SmscTextEncoding.Gsm), Ct);
+        var submit = (await Smsc.WaitForSubmitsAsync(1, Wait, Ct))[0];
+        var (_, list) = await server.Rest.CallAsync(Get("/v1/messages?tag=keyword-stop", TestServer.DevKey));
 
         Assert.Equal(0u, reply.CommandStatus);
         var record = await consents.GetAsync(DevSeed.OrganizationId, DeliverySupport.OrdinaryRecipient, Ct);
         Assert.False(record!.IsGranted);
+        const string confirmation = "Development: you are unsubscribed and will receive no more messages. Reply START to resubscribe.";
+        Assert.Equal((DevSeed.SenderNumber[1..], DeliverySupport.OrdinaryRecipient[1..]), (submit.SourceAddr, submit.DestinationAddr));
+        Assert.Equal(Convert.ToHexString(Encoding.ASCII.GetBytes(confirmation)), submit.ShortMessageHex);
+        var message = Assert.Single(list["data"]!["messages"]!.AsArray())!;
+        Assert.Equal((confirmation, DevSeed.SenderNumber, DeliverySupport.OrdinaryRecipient), ((string)message["text"]!, (string)message["from"]!, (string)message["to"]!));
     }
 
     [Theory]
