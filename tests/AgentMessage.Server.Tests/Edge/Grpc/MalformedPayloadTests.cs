@@ -1,13 +1,9 @@
-using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Net;
-using System.Net.Http.Headers;
 using AgentMessage.V1;
 using Google.Protobuf;
-using Google.Rpc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using static AgentMessage.Server.Tests.Edge.Grpc.RpcErrors;
 
 namespace AgentMessage.Server.Tests.Edge.Grpc;
 
@@ -173,28 +169,11 @@ public sealed class MalformedPayloadTests(MalformedPayloadTests.Fixture fixture)
         Assert.Empty(fixture.Sink.Errors);
     }
 
-    private static void AssertRefused(RawResponse response, int code, string message, string reason)
-    {
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("application/grpc", response.Header("content-type"));
-        Assert.Equal(code.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Header("grpc-status"));
-        Assert.Equal(message, response.Header("grpc-message"));
-        Assert.Empty(response.Body);
-
-        var status = Google.Rpc.Status.Parser.ParseFrom(Convert.FromBase64String(response.Header("grpc-status-details-bin")));
-        Assert.Equal(code, status.Code);
-        Assert.Equal(message, status.Message);
-        var info = status.GetDetail<ErrorInfo>();
-        Assert.NotNull(info);
-        Assert.Equal(reason, info.Reason);
-        Assert.Equal("agentmessage.io", info.Domain);
-        var requestId = response.Header("x-request-id");
-        Assert.Matches(UlidPattern, requestId);
-        Assert.Equal(requestId, info.Metadata["request_id"]);
-    }
+    private static void AssertRefused(RawGrpcResponse response, int code, string message, string reason) =>
+        RawGrpc.AssertRefused(response, code, message, reason);
 
     /// <summary>The call's one request line names its error; nothing the server wrote carries a stack trace.</summary>
-    private async Task AssertLoggedWithoutStackTraceAsync(RawResponse response, string reason)
+    private async Task AssertLoggedWithoutStackTraceAsync(RawGrpcResponse response, string reason)
     {
         var id = $"request_id={response.Header("x-request-id")}";
         await fixture.Sink.WaitForLineAsync(id);
@@ -205,14 +184,7 @@ public sealed class MalformedPayloadTests(MalformedPayloadTests.Fixture fixture)
 
     private static byte[] Frame(params byte[] payload) => Frame(0, payload);
 
-    private static byte[] Frame(byte flag, byte[] payload)
-    {
-        var frame = new byte[5 + payload.Length];
-        frame[0] = flag;
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)payload.Length);
-        payload.CopyTo(frame, 5);
-        return frame;
-    }
+    private static byte[] Frame(byte flag, byte[] payload) => RawGrpc.Frame(flag, payload);
 
     private static byte[] Gzip(byte[] data)
     {
@@ -225,45 +197,10 @@ public sealed class MalformedPayloadTests(MalformedPayloadTests.Fixture fixture)
         return output.ToArray();
     }
 
-    private static async Task<RawResponse> CallAsync(TestServer server, string path, byte[] body, string? key, string? encoding = null)
-    {
-        using var client = new HttpClient { BaseAddress = server.GrpcUrl };
-        using var message = new HttpRequestMessage(HttpMethod.Post, path)
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(body),
-        };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
-        message.Headers.TE.ParseAdd("trailers");
-        if (encoding is not null)
-        {
-            message.Headers.Add("grpc-encoding", encoding);
-        }
-
-        if (key is not null)
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        }
-
-        using var response = await client.SendAsync(message, Ct);
-        var received = await response.Content.ReadAsByteArrayAsync(Ct);
-        var headers = response.Headers.Concat(response.Content.Headers)
-            .ToDictionary(h => h.Key.ToLowerInvariant(), h => string.Join(",", h.Value), StringComparer.Ordinal);
-        var trailers = response.TrailingHeaders.ToDictionary(h => h.Key.ToLowerInvariant(), h => string.Join(",", h.Value), StringComparer.Ordinal);
-        return new RawResponse(response.StatusCode, headers, received, trailers);
-    }
+    private static Task<RawGrpcResponse> CallAsync(TestServer server, string path, byte[] body, string? key, string? encoding = null) =>
+        RawGrpc.CallAsync(server, path, body, key, encoding);
 
     private sealed record Case(byte[] Body, string? Encoding, string Reason, string Message);
-
-    private sealed record RawResponse(HttpStatusCode StatusCode, Dictionary<string, string> Headers, byte[] Body, Dictionary<string, string> Trailers)
-    {
-        /// <summary>A response header, or a trailer of a response that sent a message first.</summary>
-        public string Header(string name) =>
-            Headers.TryGetValue(name, out var value) || Trailers.TryGetValue(name, out value)
-                ? value
-                : throw new Xunit.Sdk.XunitException($"response has no {name} header or trailer");
-    }
 
     /// <summary>One server for the class, with the operator API on and gRPC's own logging kept at
     /// Debug, so a stack trace at any level would be seen.</summary>

@@ -1,12 +1,8 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.Http.Headers;
 using AgentMessage.Core.Messaging;
 using AgentMessage.V1;
 using Google.Protobuf;
 using Google.Rpc;
 using Microsoft.Extensions.DependencyInjection;
-using static AgentMessage.Server.Tests.Edge.Grpc.RpcErrors;
 
 namespace AgentMessage.Server.Tests.Edge.Grpc;
 
@@ -106,63 +102,16 @@ public sealed class RefusalWireTests
         Assert.Equal(status.GetDetail<RetryInfo>()!.RetryDelay.Seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), refused.Header("retry-after"));
     }
 
-    private static Google.Rpc.Status AssertTrailersOnly(RawResponse response, int code, string message, string reason)
+    /// <summary>A refusal, trailers-only: everything in the response headers, no trailers.</summary>
+    private static Google.Rpc.Status AssertTrailersOnly(RawGrpcResponse response, int code, string message, string reason)
     {
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("application/grpc", response.Header("content-type"));
-        Assert.Equal(code.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Header("grpc-status"));
-        Assert.Equal(message, response.Header("grpc-message"));
-        Assert.Empty(response.Body);
         Assert.Empty(response.Trailers);
-
-        var status = Google.Rpc.Status.Parser.ParseFrom(Convert.FromBase64String(response.Header("grpc-status-details-bin")));
-        Assert.Equal(code, status.Code);
-        Assert.Equal(message, status.Message);
-        var info = status.GetDetail<ErrorInfo>();
-        Assert.NotNull(info);
-        Assert.Equal(reason, info.Reason);
-        Assert.Equal("agentmessage.io", info.Domain);
-        var requestId = response.Header("x-request-id");
-        Assert.Matches(UlidPattern, requestId);
-        Assert.Equal(requestId, info.Metadata["request_id"]);
-        return status;
+        return RawGrpc.AssertRefused(response, code, message, reason);
     }
 
-    private static Task<RawResponse> SendRawAsync(TestServer server, SendMessageRequest request, string? key = TestServer.DevKey) =>
+    private static Task<RawGrpcResponse> SendRawAsync(TestServer server, SendMessageRequest request, string? key = TestServer.DevKey) =>
         CallRawAsync(server, "SendMessage", request, key);
 
-    private static async Task<RawResponse> CallRawAsync(TestServer server, string method, IMessage request, string? key = TestServer.DevKey)
-    {
-        var payload = request.ToByteArray();
-        var frame = new byte[5 + payload.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)payload.Length);
-        payload.CopyTo(frame, 5);
-
-        using var client = new HttpClient { BaseAddress = server.GrpcUrl };
-        using var message = new HttpRequestMessage(HttpMethod.Post, $"/agentmessage.v1.MessagingService/{method}")
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(frame),
-        };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
-        message.Headers.TE.ParseAdd("trailers");
-        if (key is not null)
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        }
-
-        using var response = await client.SendAsync(message, Ct);
-        var body = await response.Content.ReadAsByteArrayAsync(Ct);
-        var headers = response.Headers.Concat(response.Content.Headers)
-            .ToDictionary(h => h.Key.ToLowerInvariant(), h => string.Join(",", h.Value), StringComparer.Ordinal);
-        var trailers = response.TrailingHeaders.ToDictionary(h => h.Key.ToLowerInvariant(), h => string.Join(",", h.Value), StringComparer.Ordinal);
-        return new RawResponse(response.StatusCode, headers, body, trailers);
-    }
-
-    private sealed record RawResponse(HttpStatusCode StatusCode, Dictionary<string, string> Headers, byte[] Body, Dictionary<string, string> Trailers)
-    {
-        public string Header(string name) =>
-            Headers.TryGetValue(name, out var value) ? value : throw new Xunit.Sdk.XunitException($"response has no {name} header");
-    }
+    private static Task<RawGrpcResponse> CallRawAsync(TestServer server, string method, IMessage request, string? key = TestServer.DevKey) =>
+        RawGrpc.CallAsync(server, $"/agentmessage.v1.MessagingService/{method}", RawGrpc.Frame(0, request.ToByteArray()), key);
 }
