@@ -110,7 +110,7 @@ public sealed class InboundService(INumberRegistry numbers, InboundKeywordHandle
     {
         var segments = SegmentCounter.Count(inbound.Text);
         var now = time.GetUtcNow();
-        var receivedAt = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+        var receivedAt = MessageTimes.Stamp(now);
         return new Message(
             Id: Guid.NewGuid().ToString("D"),
             OrganizationId: organizationId,

@@ -36,3 +36,12 @@ public sealed record Message(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] MessageDirection Direction = MessageDirection.Outbound,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] string? InReplyTo = null,
     [property: JsonIgnore] string? EventId = null);
+
+/// <summary>Times as messages keep them.</summary>
+internal static class MessageTimes
+{
+    /// <summary><paramref name="now"/> in UTC, to the millisecond: what the stores keep and the
+    /// faces show, so a message read back equals the one created.</summary>
+    public static DateTimeOffset Stamp(DateTimeOffset now) =>
+        new(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+}

@@ -258,7 +258,7 @@ public sealed class MessageService(
     {
         var segments = SegmentCounter.Count(command.Text);
         var now = time.GetUtcNow();
-        var createdAt = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+        var createdAt = MessageTimes.Stamp(now);
         return new Message(
             Id: Guid.NewGuid().ToString("D"),
             OrganizationId: organizationId,
