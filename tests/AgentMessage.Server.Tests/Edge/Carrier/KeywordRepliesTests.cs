@@ -134,6 +134,25 @@ public abstract class KeywordRepliesTests
     }
 
     [Fact]
+    public async Task TextsUpdatedOverGrpc_ReplaceOnlyTheTextsGiven()
+    {
+        var org = await Server.CreateOrganizationAsync("Acme");
+
+        var updated = await Server.Admin().UpdateOrganizationAsync(
+            new UpdateOrganizationRequest { OrganizationId = org, KeywordReplies = new KeywordReplies { HelpText = "Acme help: 555-0100." } },
+            Operator.Bearer,
+            cancellationToken: Ct);
+        var again = await Server.Admin().UpdateOrganizationAsync(
+            new UpdateOrganizationRequest { OrganizationId = org, KeywordReplies = new KeywordReplies { StopText = "" } },
+            Operator.Bearer,
+            cancellationToken: Ct);
+
+        Assert.Equal("Acme help: 555-0100.", updated.Organization.KeywordReplies.HelpText);
+        Assert.Equal("Acme: you are subscribed again. Reply STOP to unsubscribe.", updated.Organization.KeywordReplies.StartText);
+        Assert.Equal(("Acme help: 555-0100.", ""), (again.Organization.KeywordReplies.HelpText, again.Organization.KeywordReplies.StopText));
+    }
+
+    [Fact]
     public async Task AKeywordReplyTextTooLong_IsRefusedNamingIt_OnBothFaces()
     {
         var org = await Server.CreateOrganizationAsync("Acme");
