@@ -124,7 +124,7 @@ public abstract class MessageStoreContract
             sent.Add((await AdmitAsync(stores, org)).Id);
         }
 
-        var pages = await ListAllAsync(stores, org, new MessageQuery(null, null, 2, null));
+        var pages = await stores.ListAllAsync(org, new MessageQuery(null, null, 2, null));
 
         Assert.Equal([2, 2, 1], pages.Select(p => p.Count));
         Assert.Equal(Enumerable.Reverse(sent), pages.SelectMany(p => p));
@@ -145,9 +145,9 @@ public abstract class MessageStoreContract
         await stores.Get<IMessageStatusStore>().TransitionAsync(org, tagged[0].Id, DeliveryStatus.Delivered, null, Ct);
         await stores.Get<IMessageStatusStore>().TransitionAsync(org, untagged[1].Id, DeliveryStatus.Delivered, null, Ct);
 
-        var byTag = await ListAllAsync(stores, org, new MessageQuery("promo", null, 2, null));
-        var byStatus = await ListAllAsync(stores, org, new MessageQuery(null, DeliveryStatus.Delivered, 1, null));
-        var both = await ListAllAsync(stores, org, new MessageQuery("promo", DeliveryStatus.Queued, 10, null));
+        var byTag = await stores.ListAllAsync(org, new MessageQuery("promo", null, 2, null));
+        var byStatus = await stores.ListAllAsync(org, new MessageQuery(null, DeliveryStatus.Delivered, 1, null));
+        var both = await stores.ListAllAsync(org, new MessageQuery("promo", DeliveryStatus.Queued, 10, null));
 
         Assert.Equal(tagged.Select(m => m.Id).Reverse(), byTag.SelectMany(p => p));
         Assert.Equal([untagged[1].Id, tagged[0].Id], byStatus.SelectMany(p => p));
@@ -174,24 +174,5 @@ public abstract class MessageStoreContract
         var message = ContractData.Message(org, stores.Time.GetUtcNow(), tag);
         Assert.True((await stores.Get<ISendAdmission>().AdmitAsync(new AdmissionRequest(org, StoreHarness.Generous, message, null), Ct)).RateLimit.Allowed);
         return message;
-    }
-
-    /// <summary>Every page of the listing, as message ids, following the tokens to the end.</summary>
-    private static async Task<List<List<string>>> ListAllAsync(StoreHarness stores, string org, MessageQuery query)
-    {
-        var pages = new List<List<string>>();
-        var next = query;
-        while (true)
-        {
-            var page = await stores.Get<IMessageStore>().ListAsync(org, next, Ct);
-            pages.Add([.. page.Messages.Select(m => m.Id)]);
-            if (page.NextPageToken is null)
-            {
-                return pages;
-            }
-
-            Assert.True(pages.Count < 20, "the listing does not end");
-            next = query with { PageToken = page.NextPageToken };
-        }
     }
 }

@@ -67,6 +67,25 @@ public sealed class StoreHarness : IAsyncDisposable
 
     public ValueTask DisposeAsync() => services.DisposeAsync();
 
+    /// <summary>Every page of an organization's listing, as message ids, following the tokens to the end.</summary>
+    public async Task<List<List<string>>> ListAllAsync(string org, MessageQuery query)
+    {
+        var pages = new List<List<string>>();
+        var next = query;
+        while (true)
+        {
+            var page = await Get<IMessageStore>().ListAsync(org, next, TestContext.Current.CancellationToken);
+            pages.Add([.. page.Messages.Select(m => m.Id)]);
+            if (page.NextPageToken is null)
+            {
+                return pages;
+            }
+
+            Assert.True(pages.Count < 20, "the listing does not end");
+            next = query with { PageToken = page.NextPageToken };
+        }
+    }
+
     private static StoreHarness Build(IDictionary<string, string?>? settings, Action<IServiceCollection> addState, bool isRedis)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
