@@ -43,7 +43,23 @@ public sealed partial class SmppLink : BackgroundService, IHealthCheck
     }
 
     /// <summary>How many binds are up now.</summary>
-    public int BoundCount => sessions.Count(s => s is { IsBound: true });
+    public int BoundCount
+    {
+        get
+        {
+            // Read on every submission: a plain loop, no enumerator.
+            var bound = 0;
+            foreach (var session in sessions)
+            {
+                if (session is { IsBound: true })
+                {
+                    bound++;
+                }
+            }
+
+            return bound;
+        }
+    }
 
     internal SubmitPacer Pacer { get; }
 
