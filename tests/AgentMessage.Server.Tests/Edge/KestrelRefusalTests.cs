@@ -32,7 +32,20 @@ public sealed class KestrelRefusalTests(LoggedServer shared) : IClassFixture<Log
             request.Headers.Add($"X-Padding-{i}", new string('a', 12 * 1024));
         }
 
-        var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        // The server advertises its 32 KiB limit in its SETTINGS (MAX_HEADER_LIST_SIZE), and this
+        // client honours it once that frame has arrived: then it refuses to send, naming the limit.
+        // Which comes first is a race, so either is the server's limit at work; a request that
+        // does go out is answered 431 with an empty body.
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        }
+        catch (HttpRequestException refused) when (refused.Message.Contains("server limit of 32768 bytes", StringComparison.Ordinal))
+        {
+            Assert.Empty(shared.Logs.Errors);
+            return;
+        }
 
         Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, response.StatusCode);
         Assert.Empty(await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
