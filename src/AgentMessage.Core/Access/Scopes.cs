@@ -7,6 +7,8 @@ public static class Scopes
     public const string MessagesRead = "messages:read";
     public const string ConsentsWrite = "consents:write";
     public const string LookupsRead = "lookups:read";
+    public const string WebhooksRead = "webhooks:read";
+    public const string WebhooksWrite = "webhooks:write";
 
-    public static readonly IReadOnlyList<string> All = [MessagesSend, MessagesRead, ConsentsWrite, LookupsRead];
+    public static readonly IReadOnlyList<string> All = [MessagesSend, MessagesRead, ConsentsWrite, LookupsRead, WebhooksRead, WebhooksWrite];
 }

@@ -22,6 +22,8 @@ public sealed class RestCall
         ["agentmessage.v1.AdminService.CreateApiKey"] = (StatusCodes.Status201Created, null),
         ["agentmessage.v1.AdminService.RotateApiKey"] = (StatusCodes.Status201Created, null),
         ["agentmessage.v1.AdminService.AddNumber"] = (StatusCodes.Status201Created, null),
+        ["agentmessage.v1.WebhookService.CreateWebhook"] = (StatusCodes.Status201Created, "/v1/webhooks/"),
+        ["agentmessage.v1.WebhookService.TestWebhook"] = (StatusCodes.Status202Accepted, null),
     };
 
     private RestCall(GrpcJsonTranscodingMetadata metadata)

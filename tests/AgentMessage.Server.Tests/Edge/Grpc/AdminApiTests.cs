@@ -170,7 +170,7 @@ public sealed class AdminApiTests(AdminServer fixture) : IClassFixture<AdminServ
         AssertJsonEqual(
             ExpectedError(scope, "VALIDATION_FAILED", "validation failed", new Dictionary<string, string>
             {
-                ["scopes[1]"] = "unknown scope; must be one of: messages:send, messages:read, consents:write, lookups:read",
+                ["scopes[1]"] = "unknown scope; must be one of: messages:send, messages:read, consents:write, lookups:read, webhooks:read, webhooks:write",
             }),
             scopeBody);
 
