@@ -15,6 +15,7 @@ public sealed class StatusEventHub
 
     private readonly ConcurrentDictionary<string, StatusFeed> feeds = new(StringComparer.Ordinal);
     private readonly int capacity;
+    private Action<string>[] taps = [];
 
     public StatusEventHub()
         : this(DefaultCapacity)
@@ -38,12 +39,33 @@ public sealed class StatusEventHub
     public StatusSubscription Subscribe(string organizationId, FeedFilter filter, CancellationToken cancellationToken = default) =>
         feeds.GetOrAdd(organizationId, _ => new StatusFeed(capacity)).Subscribe(filter, cancellationToken);
 
+    /// <summary>Calls <paramref name="tap"/> with the organization of every publication, whoever
+    /// subscribes: a wake-up for readers of the log itself (the webhook fan-out). It runs on the
+    /// publisher's thread, under the log's lock in memory: it must only signal.</summary>
+    public void AddTap(Action<string> tap)
+    {
+        lock (feeds)
+        {
+            taps = [.. taps, tap];
+        }
+    }
+
     /// <summary>Hands events, oldest first, to every local stream of their organization that may
     /// want them: one lock-free hand-off per such stream. The streams are woken and write on the
     /// thread pool, so the publisher never waits for them.</summary>
     public void Publish(string organizationId, IReadOnlyList<StatusEvent> events)
     {
-        if (events.Count > 0 && feeds.TryGetValue(organizationId, out var feed))
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var tap in Volatile.Read(ref taps))
+        {
+            tap(organizationId);
+        }
+
+        if (feeds.TryGetValue(organizationId, out var feed))
         {
             feed.Publish(events);
         }

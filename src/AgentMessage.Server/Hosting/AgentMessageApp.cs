@@ -56,6 +56,7 @@ public static class AgentMessageApp
         app.MapGrpcService<ConsentGrpcService>();
         app.MapGrpcService<LookupGrpcService>();
         app.MapGrpcService<AdminGrpcService>();
+        app.MapGrpcService<WebhookGrpcService>();
         app.MapCarrierReceipts();
         app.MapCarrierInbound();
         if (app.Services.GetService<LocalMediaStore>() is not null)

@@ -1,3 +1,5 @@
+using AgentMessage.Core.Webhooks;
+using AgentMessage.Server.Infrastructure.InMemory.Webhooks;
 using AgentMessage.Core.Access;
 using AgentMessage.Core.Compliance;
 using AgentMessage.Core.Delivery;
@@ -79,6 +81,7 @@ public static class ServiceRegistration
         services.AddCompliance();
         services.AddSingleton<OperatorService>();
         services.AddDeliveryPipeline();
+        services.AddWebhooks();
         services.AddSingleton<StatusEventHub>();
         services.AddSingleton<StatusStreamService>();
         services.AddOpenStreams();
@@ -132,6 +135,7 @@ public static class ServiceRegistration
         services.AddSingleton<ISignedRequestLedger, InMemorySignedRequestLedger>();
         services.AddSingleton<IKeywordReplyLimiter, InMemoryKeywordReplyLimiter>();
         services.AddSingleton<IStreamLeaseStore, InMemoryStreamLeaseStore>();
+        services.AddSingleton<IWebhookStore, InMemoryWebhookStore>();
         return services;
     }
 

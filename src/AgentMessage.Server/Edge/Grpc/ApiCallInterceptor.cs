@@ -32,6 +32,7 @@ public sealed partial class ApiCallInterceptor(ApiKeyAuthenticator authenticator
         AdminServiceReflection.Descriptor,
         ConsentServiceReflection.Descriptor,
         LookupServiceReflection.Descriptor,
+        WebhookServiceReflection.Descriptor,
     ];
 
     /// <summary>Each RPC's access rule, read from its options once: <c>GetOptions()</c> copies the

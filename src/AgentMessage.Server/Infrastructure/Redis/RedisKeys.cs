@@ -105,6 +105,33 @@ public static class RedisKeys
 
     public static RedisChannel EventsChannel => RedisChannel.Literal(EventsChannelName);
 
+    /// <summary>Set of the organizations that have had a webhook endpoint (the deliverers look at theirs).</summary>
+    public static RedisKey WebhookOrganizations => "am:webhooks:orgs";
+
+    /// <summary>Hash: endpoint id to its JSON (the disabled reason lives in <see cref="WebhookDisabled"/>).</summary>
+    public static RedisKey WebhookEndpoints(string org) => $"{Org(org)}:wh:eps";
+
+    /// <summary>Sorted set: endpoint ids by creation time (unix ms).</summary>
+    public static RedisKey WebhookOrder(string org) => $"{Org(org)}:wh:order";
+
+    /// <summary>Hash: endpoint id to its subscribed types, " type type ".</summary>
+    public static RedisKey WebhookSubscriptions(string org) => $"{Org(org)}:wh:subs";
+
+    /// <summary>Hash: disabled endpoint id to why.</summary>
+    public static RedisKey WebhookDisabled(string org) => $"{Org(org)}:wh:off";
+
+    /// <summary>Hash: endpoint id to when its current run of failures began (unix ms).</summary>
+    public static RedisKey WebhookFailing(string org) => $"{Org(org)}:wh:failing";
+
+    /// <summary>Hash: pending job (endpoint|event id) to "attempt\ntype\nevent id\nbody".</summary>
+    public static RedisKey WebhookJobs(string org) => $"{Org(org)}:wh:jobs";
+
+    /// <summary>Hash: endpoint id to the position of its newest logged attempt.</summary>
+    public static RedisKey WebhookLogPositions(string org) => $"{Org(org)}:wh:logpos";
+
+    /// <summary>Sorted set: an endpoint's attempts by position, "position\nJSON". Scripts derive it.</summary>
+    public static RedisKey WebhookLog(string org, string endpointId) => $"{Org(org)}:wh:log:{endpointId}";
+
     public static RedisKey Media(string org, string mediaId) => $"{Org(org)}:media:{mediaId}";
 
     public static RedisKey Bucket(string org, RateLimitedOperation operation) => $"{Org(org)}:rl:{StoredNames.RateLimitedOperation.ToStored(operation)}";

@@ -1,3 +1,5 @@
+using AgentMessage.Core.Webhooks;
+using AgentMessage.Server.Infrastructure.Redis.Webhooks;
 using AgentMessage.Core.Access;
 using AgentMessage.Core.Compliance;
 using AgentMessage.Core.Delivery;
@@ -69,6 +71,7 @@ public static class RedisRegistration
         services.AddSingleton<ISignedRequestLedger, RedisSignedRequestLedger>();
         services.AddSingleton<IKeywordReplyLimiter, RedisKeywordReplyLimiter>();
         services.AddSingleton<IStreamLeaseStore, RedisStreamLeaseStore>();
+        services.AddSingleton<IWebhookStore, RedisWebhookStore>();
         services.AddHostedService<RedisEventReader>();
         services.AddHostedService<RedisDeploymentCheck>();
 

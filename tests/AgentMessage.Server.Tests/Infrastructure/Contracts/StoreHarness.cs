@@ -1,6 +1,7 @@
 using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Messaging;
 using AgentMessage.Core.RateLimiting;
+using AgentMessage.Core.Webhooks;
 using AgentMessage.Server.Hosting;
 using AgentMessage.Server.Infrastructure.Redis;
 using Microsoft.Extensions.Configuration;
@@ -98,6 +99,7 @@ public sealed class StoreHarness : IAsyncDisposable
         services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section);
         services.AddSingleton<StatusEventHub>();
         services.AddSingleton<PaceTable>();
+        services.AddSingleton<WebhookSignals>();
         addState(services);
         return new StoreHarness(services.BuildServiceProvider(), time, isRedis);
     }

@@ -85,7 +85,7 @@ public sealed class RedisStatusStore(RedisGate redis, IOptions<DeliveryOptions> 
         return entries.Reverse().Select(e => ToEvent(organizationId, e)).ToList();
     }
 
-    private static StatusEvent ToEvent(string organizationId, StreamEntry entry)
+    internal static StatusEvent ToEvent(string organizationId, StreamEntry entry)
     {
         string? Field(string name) => entry[name] is { IsNullOrEmpty: false } value ? (string?)value : null;
         return new StatusEvent(
