@@ -274,7 +274,8 @@ public sealed partial class WebhookReceiver : IAsyncDisposable
         List<string?> VerifyErrors,
         long ReceivedAtMs,
         int? AnsweredStatus,
-        bool ClientClosed)
+        bool ClientClosed,
+        bool Dropped)
     {
         public ReceivedWebhook ToReceived() => new(
             Name,
@@ -294,6 +295,7 @@ public sealed partial class WebhookReceiver : IAsyncDisposable
             Headers = Headers.ToDictionary(header => header.Key, header => header.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             AnsweredStatus = AnsweredStatus,
             ClientClosed = ClientClosed,
+            Dropped = Dropped,
         };
     }
 }
@@ -333,6 +335,9 @@ public sealed record ReceivedWebhook(
 
     /// <summary>Whether the client closed the connection before an answer was complete.</summary>
     public bool ClientClosed { get; init; }
+
+    /// <summary>Whether the receiver dropped the connection unanswered (a <see cref="ReceiverAnswer.Timeout"/> answer with a delay).</summary>
+    public bool Dropped { get; init; }
 
     /// <summary>Whether every configured secret verified the signature (false when none is configured).</summary>
     public bool VerifiedByAll => VerifiedBy.Count > 0 && VerifiedBy.All(verified => verified);

@@ -26,7 +26,8 @@
 //   or the string "timeout".
 //   A name never configured is answered 404 and recorded all the same (known: false).
 //   Each record also says how it was answered (answeredStatus, null while held or when never
-//   answered) and whether the client closed the connection before the answer (clientClosed).
+//   answered), whether the client closed the connection before the answer (clientClosed), and
+//   whether the receiver dropped it unanswered (dropped: a timeout answer with delayMs).
 //
 // Control API (JSON in and out; errors are {"error": "..."} with 400 or 404)
 //   PUT    /control/{name}            {secrets: ["whsec_..."], answers?: [...], default?: answer}
@@ -203,19 +204,25 @@ async function deliver(req, res, name) {
     receivedAtMs,
     answeredStatus: null,
     clientClosed: false,
+    dropped: false,
   }
   found.records.push(record)
 
   const answer = found.configured ? (found.answers.shift() ?? found.defaultAnswer) : { ...DEFAULT_ANSWER, status: 404 }
   let answered = false
   res.once('close', () => {
-    if (!answered || !res.writableFinished) {
+    if (!record.dropped && (!answered || !res.writableFinished)) {
       record.clientClosed = true
     }
   })
   if (answer.timeout) {
     if (answer.delayMs > 0) {
-      setTimeout(() => res.destroy(), answer.delayMs)
+      setTimeout(() => {
+        if (!record.clientClosed) {
+          record.dropped = true
+          res.destroy()
+        }
+      }, answer.delayMs)
     }
     return
   }

@@ -148,10 +148,28 @@ public sealed class WebhookReceiverTests(WebhookReceiverFixture fixture) : IClas
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
         var closed = await Receiver.WaitForAsync(name, received => received[0].ClientClosed, TimeSpan.FromSeconds(10), Ct);
         Assert.Null(closed[0].AnsweredStatus);
+        Assert.False(closed[0].Dropped);
 
         // The queue moved on: the next request gets the default answer.
         using var next = await PostAsync(name, "msg_hold", timestamp, Sign(SecretA, "msg_hold", timestamp, Body));
         Assert.Equal(HttpStatusCode.NoContent, next.StatusCode);
+    }
+
+    [Fact]
+    public async Task DelayedAnswer_IsGiven_AndHoldWithADelay_DropsTheConnectionUnanswered()
+    {
+        const string name = "delayed";
+        await Receiver.ConfigureAsync(name, [SecretA], [new ReceiverAnswer(200, DelayMs: 20), new ReceiverAnswer(Timeout: true, DelayMs: 20)], ct: Ct);
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+        using var delayed = await PostAsync(name, "msg_delayed", timestamp, Sign(SecretA, "msg_delayed", timestamp, Body));
+        await Assert.ThrowsAsync<HttpRequestException>(() => PostAsync(name, "msg_dropped", timestamp, Sign(SecretA, "msg_dropped", timestamp, Body)));
+
+        Assert.Equal(HttpStatusCode.OK, delayed.StatusCode);
+        var received = await Receiver.WaitForAsync(name, received => received.Count == 2 && received[1].Dropped, TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal(200, received[0].AnsweredStatus);
+        Assert.Null(received[1].AnsweredStatus);
+        Assert.False(received[1].ClientClosed);
     }
 
     [Fact]
