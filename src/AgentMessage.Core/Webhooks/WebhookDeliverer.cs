@@ -132,7 +132,8 @@ public sealed partial class WebhookDeliverer(
                 }
 
                 var type = statusEvent.Direction == MessageDirection.Inbound ? WebhookEventTypes.MessageReceived : WebhookEventTypes.MessageStatus;
-                var occurredAt = MessageTimes.Stamp(statusEvent.OccurredAt);
+                // The event's own time, as the message store recorded it in updated_at.
+                var occurredAt = statusEvent.OccurredAt;
                 var shown = message with { Status = statusEvent.Status, ErrorCode = statusEvent.ErrorCode, UpdatedAt = occurredAt };
                 var body = payloads.WriteMessageEvent(type, occurredAt, shown);
                 events.Add(new WebhookEvent(WebhookManager.EventIdOf(organizationId, statusEvent.EventId), type, body));
