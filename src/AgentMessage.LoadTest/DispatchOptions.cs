@@ -5,4 +5,8 @@ namespace AgentMessage.LoadTest;
 /// <param name="BaselineAssembly">Another AgentMessage.Server.dll the drain also runs on, for a side-by-side row.</param>
 /// <param name="SustainedDuration">How long the sustained scenario sends.</param>
 /// <param name="SustainedRate">Its sends per second when the drain's 50 ms rate is not measured in the same run.</param>
-public sealed record DispatchOptions(int DrainMessages, string? BaselineAssembly, TimeSpan SustainedDuration, double SustainedRate);
+public sealed record DispatchOptions(int DrainMessages, string? BaselineAssembly, TimeSpan SustainedDuration, double SustainedRate)
+{
+    /// <summary>The webhooks scenario's sends per second (four status events, so four deliveries, each).</summary>
+    public double WebhookRate { get; init; } = 600;
+}

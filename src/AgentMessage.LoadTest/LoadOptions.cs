@@ -50,6 +50,8 @@ public sealed record LoadOptions(
                                 nghttp2-client), mirrored windows; skipped when h2load is not installed
           inbound               inbound messages, arrival → a status stream: signed posts to
                                 /v1/carrier/inbound (--callers at a time), then deliver_sm from the SMSC
+          webhooks              webhook deliveries to a fast local receiver while sends run open loop at
+                                --webhook-rate (default 600/s, 4 deliveries each): deliveries/s, event → delivery
           --drain-messages 20000  the drain's backlog
           --baseline PATH       drain also with this AgentMessage.Server.dll (e.g. an earlier build), each
                                 latency's two rows back to back
@@ -156,6 +158,9 @@ public sealed record LoadOptions(
                     case "--sustained":
                         dispatch = dispatch with { SustainedDuration = ParseDuration(value) };
                         break;
+                    case "--webhook-rate":
+                        dispatch = dispatch with { WebhookRate = double.Parse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture) };
+                        break;
                     case "--sustained-rate":
                         dispatch = dispatch with { SustainedRate = double.Parse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture) };
                         break;
@@ -172,7 +177,7 @@ public sealed record LoadOptions(
                 throw new FormatException("--duration, --callers, --receipt-rounds and --receipt-rate must be positive, --warmup not negative");
             }
 
-            if (dispatch.DrainMessages < 1 || dispatch.SustainedDuration <= TimeSpan.Zero || dispatch.SustainedRate <= 0)
+            if (dispatch.DrainMessages < 1 || dispatch.SustainedDuration <= TimeSpan.Zero || dispatch.SustainedRate <= 0 || dispatch.WebhookRate <= 0)
             {
                 throw new FormatException("--drain-messages, --sustained and --sustained-rate must be positive");
             }
@@ -191,7 +196,7 @@ public sealed record LoadOptions(
 
     /// <summary>The scenarios that start their own redis-server and dispatching servers; together they
     /// take several minutes, so they run only when --only names them.</summary>
-    public static readonly IReadOnlyList<string> DispatchScenarios = ["drain", "sustained", "fairness", "smpp", "inbound", "h2load"];
+    public static readonly IReadOnlyList<string> DispatchScenarios = ["drain", "sustained", "fairness", "smpp", "inbound", "h2load", "webhooks"];
 
     // Declared after DispatchScenarios, which it includes: static fields initialise in order.
     public static readonly IReadOnlySet<string> AllScenarios = new HashSet<string>(["noop", "grpc", "paced", "rest", "rest-h2", "idempotent", "limited", "streams", "streams-own", .. DispatchScenarios], StringComparer.Ordinal);

@@ -334,6 +334,11 @@ public sealed class LoadTestRun : IAsyncDisposable
             Add(await inbound.SmppAsync(ct));
         }
 
+        if (options.Runs("webhooks"))
+        {
+            Add(await new WebhookScenario(options).RunAsync(ct));
+        }
+
         if (options.Runs("smpp"))
         {
             foreach (var binds in new[] { 1, 4 })
