@@ -31,7 +31,7 @@ public sealed partial class WebhookDeliverer(
     TimeProvider time,
     ILogger<WebhookDeliverer> logger) : BackgroundService
 {
-    private const int FanOutBatch = 256;
+    private const int FanOutBatch = 512;
     private const int ClaimBatch = 128;
     private const int SettleBatch = 512;
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
@@ -122,16 +122,31 @@ public sealed partial class WebhookDeliverer(
                 return total;
             }
 
+            // One read per message, all at once (a store pipelines them): a batch often holds
+            // several events of one message, and reading them one after another would cap the
+            // fan-out at one round trip per event.
+            var ids = read.Select(e => e.MessageId).Distinct(StringComparer.Ordinal).ToList();
+            var found = await Task.WhenAll(ids.Select(id => messages.GetAsync(organizationId, id, cancellationToken).AsTask()));
+            var byId = new Dictionary<string, Message>(ids.Count, StringComparer.Ordinal);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                if (found[i] is { } message)
+                {
+                    byId[ids[i]] = message;
+                }
+            }
+
             var events = new List<WebhookEvent>(read.Count);
             foreach (var statusEvent in read)
             {
                 // A message gone (retention) by the time its event is read has nothing to show.
-                if (await messages.GetAsync(organizationId, statusEvent.MessageId, cancellationToken) is not { } message)
+                if (!byId.TryGetValue(statusEvent.MessageId, out var message))
                 {
                     continue;
                 }
 
                 var type = statusEvent.Direction == MessageDirection.Inbound ? WebhookEventTypes.MessageReceived : WebhookEventTypes.MessageStatus;
+
                 // The event's own time, as the message store recorded it in updated_at.
                 var occurredAt = statusEvent.OccurredAt;
                 var shown = message with { Status = statusEvent.Status, ErrorCode = statusEvent.ErrorCode, UpdatedAt = occurredAt };
@@ -273,8 +288,10 @@ public sealed partial class WebhookDeliverer(
         }
         catch (Exception exception)
         {
-            // The outcome is unknown: the lease runs out and the event is attempted again.
+            // Not the endpoint's failure (the transport answers those): record a failed attempt so
+            // the event follows its schedule rather than waiting for its lease to run out.
             Report(exception);
+            settled.Writer.TryWrite((organizationId, Settle(job, time.GetUtcNow(), new WebhookResponse(0, "internal error", TimeSpan.Zero))));
         }
         finally
         {
@@ -335,10 +352,8 @@ public sealed partial class WebhookDeliverer(
                     }
                 }
 
-                if (settlements.Any(s => s.Disposition == WebhookDisposition.Retry))
-                {
-                    signals.Work.Ring();
-                }
+                // Settled attempts free their endpoints' room (and a retry may be due soon).
+                signals.Work.Ring();
             }
 
             batch.Clear();

@@ -190,7 +190,13 @@ public sealed class InMemoryWebhookStore(IStatusEventLog log, TimeProvider time)
                     continue;
                 }
 
-                if (pending.DueAt > now || taken.Count >= max || inFlight.GetValueOrDefault(endpoint.Id) >= maxInFlightPerEndpoint)
+                if (inFlight.GetValueOrDefault(endpoint.Id) >= maxInFlightPerEndpoint)
+                {
+                    // Nothing due before an attempt settles or a lease runs out (counted below).
+                    continue;
+                }
+
+                if (pending.DueAt > now || taken.Count >= max)
                 {
                     var due = pending.DueAt > now ? pending.DueAt : now;
                     nextDue = nextDue is null || due < nextDue ? due : nextDue;

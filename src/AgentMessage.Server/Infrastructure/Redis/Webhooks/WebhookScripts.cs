@@ -123,7 +123,8 @@ public static class WebhookScripts
     /// For each enabled endpoint, oldest first: returns the jobs of expired leases to the due set,
     /// then takes due jobs while the endpoint has room, leasing each. Returns {next due (ms, or -1
     /// when nothing is pending), job id, record, job id, record, ...}; the next due time counts the
-    /// leases too, since one that runs out makes its job due.
+    /// leases too, since one that runs out makes its job due, and leaves out the due jobs of an
+    /// endpoint at its cap.
     /// </summary>
     public const string Claim = Derive + """
 
@@ -157,7 +158,11 @@ public static class WebhookScripts
                 end
               end
             end
-            for _, set in ipairs({due(ep), fly(ep)}) do
+            -- An endpoint at its cap has nothing due before one of its attempts settles (the
+            -- settling instance looks again at once) or a lease runs out.
+            local sets = {fly(ep)}
+            if redis.call('ZCARD', fly(ep)) < cap then sets[2] = due(ep) end
+            for _, set in ipairs(sets) do
               local first = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
               if first[2] then
                 local at = tonumber(first[2])
