@@ -32,6 +32,25 @@ public sealed class LostAnswerTests(RedisFixture redis) : IClassFixture<RedisFix
     }
 
     [Fact]
+    public async Task CreateMediaUpload_AnswerLost_RetryReturnsTheSameSlot()
+    {
+        await using var server = await LiveServer.StartAsync();
+        var injector = new FaultInjector { Plan = (method, n) => method == "CreateMediaUpload" && n == 1 ? Fault.AnswerLost : Fault.None };
+        using var client = Clients.For(server, injector);
+        var request = new CreateMediaUploadRequest { MimeType = "image/png", ByteSize = 1024 };
+
+        var slot = await client.CreateMediaUploadAsync(request, cancellationToken: Ct);
+        var key = injector.AttemptsOf("CreateMediaUpload")[0].IdempotencyKey;
+
+        // The key the lost attempt and its retry carried names the slot the client was given.
+        var again = await client.CreateMediaUploadAsync(request, key, Ct);
+        var attempts = injector.AttemptsOf("CreateMediaUpload");
+        Assert.Equal(3, attempts.Count);
+        Assert.All(attempts, a => Assert.Equal(key, a.IdempotencyKey));
+        Assert.Equal(slot.MediaId, again.MediaId);
+    }
+
+    [Fact]
     public async Task CreateWebhook_AnswerLost_IsNotRetriedAndTheErrorReachesTheCaller()
     {
         await using var server = await LiveServer.StartAsync();
