@@ -41,10 +41,14 @@ public sealed class ComposeFileTests
         var services = Services((await DeployFiles.ReadAsync("compose", DeployFiles.ComposeFile)).Document);
         var exposed = ServerImage.ExposedPorts(DeployFiles.Dockerfile);
 
-        var build = services["agentmessage-1"]!["build"]!;
-        Assert.Equal("..", (string)build["context"]!);
-        Assert.Equal("deploy/Dockerfile", (string)build["dockerfile"]!);
-        Assert.Equal((string)services["agentmessage-1"]!["image"]!, (string)services["agentmessage-2"]!["image"]!);
+        foreach (var instance in Instances)
+        {
+            var build = services[instance]!["build"]!;
+            Assert.Equal("..", (string)build["context"]!);
+            Assert.Equal("deploy/Dockerfile", (string)build["dockerfile"]!);
+            Assert.Equal("agentmessage:local", (string)services[instance]!["image"]!);
+        }
+
         Assert.Equal(Environment(services, "agentmessage-1"), Environment(services, "agentmessage-2"));
         var hostPorts = new List<string>();
         foreach (var instance in Instances)

@@ -74,11 +74,8 @@ public sealed class ComposeStackTests
             }, Wait, Ct);
             var submit = Assert.Single(await smsc.WaitForSubmitsAsync(1, Wait, Ct));
 
-            var exitCodes = new List<int>();
-            foreach (var instance in instances)
-            {
-                exitCodes.Add(await instance.TerminateAsync(TimeSpan.FromSeconds(20)));
-            }
+            // Both at once, as `docker compose stop` does; each serves its DrainDelay before it exits.
+            var exitCodes = await Task.WhenAll(instances.Select(instance => instance.TerminateAsync(TimeSpan.FromSeconds(20))));
 
             Assert.True(delivered, $"message {id} is {seen?.ToJsonString()} on instance 2, not delivered");
             Assert.Equal("15554443333", submit.DestinationAddr);

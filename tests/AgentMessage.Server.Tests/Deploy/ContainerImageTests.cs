@@ -70,13 +70,18 @@ public sealed class ContainerImageTests
     }
 
     [Fact]
-    public void SdkContainerProperties_AreTheDockerfilesImageSettings()
+    public async Task SdkContainerConfiguration_AsTheSdkComputesItForPublishContainer_IsTheDockerfilesImage()
     {
-        var project = XDocument.Load(DeployFiles.PathOf(ServerProject));
-        string Property(string name) => Assert.Single(project.Descendants(name)).Value;
-        var ports = project.Descendants("ContainerPort").Select(p => int.Parse(p.Attribute("Include")!.Value, CultureInfo.InvariantCulture));
-        var environment = project.Descendants("ContainerEnvironmentVariable")
-            .ToDictionary(e => e.Attribute("Include")!.Value, e => e.Attribute("Value")!.Value, StringComparer.Ordinal);
+        // The SDK's own ComputeContainerConfig target (what PublishContainer runs before it pulls the base image).
+        var output = await PublishedServer.RunDotnetAsync("msbuild", DeployFiles.PathOf(ServerProject), "-t:ComputeContainerConfig",
+            $"-p:Configuration={PublishedServer.Configuration}",
+            "-getProperty:ContainerBaseImage", "-getProperty:ContainerUser", "-getProperty:ContainerWorkingDirectory",
+            "-getItem:ContainerPort", "-getItem:ContainerEnvironmentVariables");
+        var computed = JsonNode.Parse(output)!;
+        string Property(string name) => (string)computed["Properties"]![name]!;
+        var ports = computed["Items"]!["ContainerPort"]!.AsArray().Select(p => int.Parse((string)p!["Identity"]!, CultureInfo.InvariantCulture));
+        var environment = computed["Items"]!["ContainerEnvironmentVariables"]!.AsArray()
+            .ToDictionary(e => (string)e!["Identity"]!, e => (string)e!["Value"]!, StringComparer.Ordinal);
 
         Assert.Equal(Dockerfile.Final.BaseImage, Property("ContainerBaseImage"));
         Assert.Equal(ServerImage.AppUid.ToString(CultureInfo.InvariantCulture), Property("ContainerUser"));

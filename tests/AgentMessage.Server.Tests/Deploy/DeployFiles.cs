@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -12,6 +13,7 @@ namespace AgentMessage.Server.Tests.Deploy;
 public static partial class DeployFiles
 {
     private static readonly TimeSpan NodeTimeout = TimeSpan.FromMinutes(2);
+    private static readonly ConcurrentDictionary<string, Lazy<Task<string>>> Validated = new(StringComparer.Ordinal);
 
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
@@ -27,8 +29,19 @@ public static partial class DeployFiles
 
     public static Dockerfile Dockerfile => Dockerfile.Parse(File.ReadAllText(PathOf("deploy/Dockerfile")));
 
-    /// <summary>Runs validate-deploy.mjs on <paramref name="files"/> (kind: compose, kubernetes or yaml).</summary>
+    /// <summary>
+    /// Runs validate-deploy.mjs on <paramref name="files"/> (kind: compose, kubernetes or yaml). The
+    /// answer for the same files is computed once per test run (node starts in about a second); each
+    /// caller gets its own parse of it, since a JsonNode is not safe to read from several threads.
+    /// </summary>
     public static async Task<IReadOnlyList<ValidatedFile>> ValidateAsync(params (string Kind, string File)[] files)
+    {
+        var key = string.Join('\n', files.Select(f => $"{f.Kind}={f.File}"));
+        var output = await Validated.GetOrAdd(key, _ => new Lazy<Task<string>>(() => RunValidatorAsync(files))).Value;
+        return [.. JsonNode.Parse(output)!.AsArray().Select(ValidatedFile.From)];
+    }
+
+    private static async Task<string> RunValidatorAsync((string Kind, string File)[] files)
     {
         var script = PathOf("tests/AgentMessage.Server.Tests/Deploy/validate-deploy.mjs");
         var node = FindOnPath("node") ?? throw new InvalidOperationException("node was not found on PATH: the deployment checks run with Node.js (20 or later).");
@@ -58,7 +71,7 @@ public static partial class DeployFiles
         using var timeout = new CancellationTokenSource(NodeTimeout);
         await process.WaitForExitAsync(timeout.Token);
         Assert.True(process.ExitCode == 0, $"validate-deploy.mjs exited with {process.ExitCode}:\n{await errors}");
-        return [.. JsonNode.Parse(await output)!.AsArray().Select(ValidatedFile.From)];
+        return await output;
     }
 
     /// <summary>The one YAML document of <paramref name="file"/>, parsed, with validation errors for its kind.</summary>

@@ -77,19 +77,16 @@ public static class PublishedServer
 
     public static Task<Published> GetAsync() => Publish.Value;
 
-    private static async Task<Published> PublishAsync()
+    /// <summary>Runs the dotnet CLI in the repository root; returns its standard output, or fails with everything it printed.</summary>
+    public static async Task<string> RunDotnetAsync(params string[] arguments)
     {
-        var directory = Directory.CreateTempSubdirectory("agentmessage-published-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(directory);
-        var dotnet = Dotnet();
-        var startInfo = new ProcessStartInfo(dotnet)
+        var startInfo = new ProcessStartInfo(Dotnet())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = DeployFiles.RepositoryRoot,
         };
-        foreach (var argument in (string[])["publish", DeployFiles.PathOf("src/AgentMessage.Server/AgentMessage.Server.csproj"),
-            "-c", Configuration, "--no-build", "-o", directory, "-p:UseAppHost=false"])
+        foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
         }
@@ -97,18 +94,28 @@ public static class PublishedServer
         startInfo.Environment["DOTNET_NOLOGO"] = "1";
         startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         startInfo.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        var took = Stopwatch.StartNew();
         using var process = Process.Start(startInfo)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0 || !File.Exists(Path.Combine(directory, "AgentMessage.Server.dll")))
+        if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"dotnet publish exited with {process.ExitCode}:\n{await output}\n{await errors}");
+            throw new InvalidOperationException($"dotnet {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{await output}\n{await errors}");
         }
 
-        return new Published(directory, dotnet, took.Elapsed);
+        return await output;
+    }
+
+    private static async Task<Published> PublishAsync()
+    {
+        var directory = Directory.CreateTempSubdirectory("agentmessage-published-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(directory);
+        var took = Stopwatch.StartNew();
+        await RunDotnetAsync("publish", DeployFiles.PathOf("src/AgentMessage.Server/AgentMessage.Server.csproj"),
+            "-c", Configuration, "--no-build", "-o", directory, "-p:UseAppHost=false");
+        Assert.True(File.Exists(Path.Combine(directory, "AgentMessage.Server.dll")), $"dotnet publish left no AgentMessage.Server.dll in {directory}");
+        return new Published(directory, Dotnet(), took.Elapsed);
     }
 
     /// <summary>The dotnet that runs the tests (DOTNET_HOST_PATH under `dotnet test`), else the one on PATH.</summary>
