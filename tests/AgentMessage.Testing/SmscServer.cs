@@ -45,6 +45,7 @@ public sealed partial class SmscServer : IAsyncDisposable
     };
 
     private readonly HttpClient control;
+    private (string SystemId, string Password) startAccount = (DefaultSystemId, DefaultPassword);
     private ChildProcess? process;
     private bool disposed;
 
@@ -77,8 +78,22 @@ public sealed partial class SmscServer : IAsyncDisposable
     /// <summary>Starts the SMSC and waits until it listens (at most 30 s).</summary>
     /// <exception cref="InvalidOperationException">node or node_modules/smpp is missing, or node exited first; the message carries node's output.</exception>
     /// <exception cref="TimeoutException">The SMSC did not report its ports in time.</exception>
-    public static async Task<SmscServer> StartAsync(CancellationToken ct = default)
+    public static Task<SmscServer> StartAsync(CancellationToken ct = default) => StartAsync(new Dictionary<string, string>(), ct);
+
+    /// <summary>
+    /// Starts the SMSC with <paramref name="environment"/> (smsc.mjs's header: SMSC_SYSTEM_ID,
+    /// SMSC_PASSWORD, SMSC_RECEIPTS...), as a standalone deployment configures it, and waits until it
+    /// listens. It still listens on loopback and on free ports: SMSC_HOST and the port variables are
+    /// replaced.
+    /// </summary>
+    public static async Task<SmscServer> StartAsync(IReadOnlyDictionary<string, string> environment, CancellationToken ct = default)
     {
+        var settings = new Dictionary<string, string>(environment, StringComparer.Ordinal)
+        {
+            ["SMSC_HOST"] = "127.0.0.1",
+            ["SMSC_SMPP_PORT"] = "0",
+            ["SMSC_CONTROL_PORT"] = "0",
+        };
         var repositoryRoot = FindRepositoryRoot();
         if (!File.Exists(Path.Combine(repositoryRoot, ModuleRelativePath)))
         {
@@ -100,7 +115,7 @@ public sealed partial class SmscServer : IAsyncDisposable
         try
         {
             // Port 0 for both: the script binds free ports itself and reports them, so nothing can take them in between.
-            child = ChildProcess.Start("smsc", node, [script, repositoryRoot], repositoryRoot, onOutputLine: line =>
+            child = ChildProcess.Start("smsc", node, [script, repositoryRoot], repositoryRoot, settings, onOutputLine: line =>
             {
                 var match = ListeningLine().Match(line);
                 if (match.Success)
@@ -115,7 +130,17 @@ public sealed partial class SmscServer : IAsyncDisposable
             if (await Task.WhenAny(ready.Task, exited) == ready.Task)
             {
                 var (smpp, controlPort) = await ready.Task;
-                return new SmscServer(smpp, controlPort) { process = child };
+                // smsc.mjs: either variable set replaces the account; a missing one is the default id or an empty password.
+                var account = settings.ContainsKey("SMSC_SYSTEM_ID") || settings.ContainsKey("SMSC_PASSWORD")
+                    ? (settings.GetValueOrDefault("SMSC_SYSTEM_ID", DefaultSystemId), settings.GetValueOrDefault("SMSC_PASSWORD", string.Empty))
+                    : (DefaultSystemId, DefaultPassword);
+                return new SmscServer(smpp, controlPort)
+                {
+                    process = child,
+                    startAccount = account,
+                    SystemId = account.Item1,
+                    Password = account.Item2,
+                };
             }
 
             try
@@ -257,14 +282,15 @@ public sealed partial class SmscServer : IAsyncDisposable
     public Task<SmscStats> GetStatsAsync(CancellationToken ct = default) => CallAsync<SmscStats>(HttpMethod.Get, "stats", null, ct);
 
     /// <summary>
-    /// Back to the start state: the default account, recording on, hex ids, no rules, no receipts, no
-    /// recorded submits, an empty event log, zero counters. Open connections stay open (and bound);
+    /// Back to the start state: the account and receipts it was started with (by default
+    /// agentmessage/secret and none), recording on, hex ids, no rules, no recorded submits, an empty
+    /// event log, zero counters. Open connections stay open (and bound);
     /// message ids, session indexes and event numbers go on from where they were.
     /// </summary>
     public async Task ResetAsync(CancellationToken ct = default)
     {
         await CallAsync<JsonElement>(HttpMethod.Post, "reset", null, ct);
-        (SystemId, Password) = (DefaultSystemId, DefaultPassword);
+        (SystemId, Password) = startAccount;
     }
 
     /// <summary>The open connections that are bound, oldest first.</summary>

@@ -4,7 +4,14 @@
 // Usage: node smsc.mjs [module-root]
 //   module-root  folder whose node_modules holds smpp (default: the working directory)
 //
-// Listens on 127.0.0.1 only: SMPP on a free port, the control API on another. Prints exactly one line
+// Environment (all optional; the test fixture sets none, deploy/compose.yaml runs it as a standalone SMSC):
+//   SMSC_HOST                       address to listen on (default 127.0.0.1)
+//   SMSC_SMPP_PORT, SMSC_CONTROL_PORT   ports (default 0: free ones)
+//   SMSC_SYSTEM_ID, SMSC_PASSWORD   the account (default agentmessage/secret)
+//   SMSC_RECEIPTS                   receipt settings as JSON (as for PUT /receipts), e.g. {"delayMs":500}
+// These are also what POST /reset returns to.
+//
+// Listens on 127.0.0.1 unless told otherwise: SMPP on a free port, the control API on another. Prints exactly one line
 // "SMSC listening smpp=PORT control=PORT" on stdout once both listen; diagnostics go to stderr. Exits on
 // SIGTERM and SIGINT, and when its standard input closes if that is a pipe (under ChildProcess's wrapper
 // it is /dev/null and the wrapper's watcher sends SIGTERM instead).
@@ -75,7 +82,7 @@ try {
   )
 }
 
-const HOST = '127.0.0.1'
+const HOST = process.env.SMSC_HOST || '127.0.0.1'
 const SMSC_SYSTEM_ID = 'AgentMessageSMSC'
 const HEADER_LENGTH = 16
 const MAX_EVENTS = 100_000
@@ -159,12 +166,15 @@ smpp.PDU.fromStream = function (stream, commandLength) {
 // ---------------------------------------------------------------------------------------------------
 // State
 
+// Defaults taken from the environment at start (see the header); read once all functions exist.
+const environmentDefaults = { account: null, receipts: null }
+
 function defaultSettings() {
   return {
-    account: { systemId: 'agentmessage', password: 'secret' },
+    account: environmentDefaults.account ?? { systemId: 'agentmessage', password: 'secret' },
     record: true,
     messageIdFormat: 'hex',
-    receipts: null,
+    receipts: environmentDefaults.receipts,
     rules: [],
   }
 }
@@ -1029,15 +1039,39 @@ if (stdin.isFIFO() || stdin.isSocket()) {
   process.stdin.resume()
 }
 
-const listen = (target) =>
+const listen = (target, port) =>
   new Promise((resolve, reject) => {
     target.once('error', reject)
-    target.listen(0, HOST, () => resolve(target.address().port))
+    target.listen(port, HOST, () => resolve(target.address().port))
   })
 
+function environmentPort(name) {
+  const value = process.env[name] || '0'
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    fail(`${name} must be a port number, not ${value}`, 2)
+  }
+  return port
+}
+
 try {
-  const smppPort = await listen(server)
-  const controlPort = await listen(control)
+  const { SMSC_SYSTEM_ID: systemId, SMSC_PASSWORD: password, SMSC_RECEIPTS: receipts } = process.env
+  if (systemId !== undefined || password !== undefined) {
+    environmentDefaults.account = { systemId: systemId ?? 'agentmessage', password: password ?? '' }
+  }
+  if (receipts) {
+    environmentDefaults.receipts = receiptSettings(JSON.parse(receipts), 'SMSC_RECEIPTS')
+  }
+} catch (error) {
+  fail(`invalid SMSC_RECEIPTS: ${error.message}`, 2)
+}
+settings = defaultSettings()
+const smppPortSetting = environmentPort('SMSC_SMPP_PORT')
+const controlPortSetting = environmentPort('SMSC_CONTROL_PORT')
+
+try {
+  const smppPort = await listen(server, smppPortSetting)
+  const controlPort = await listen(control, controlPortSetting)
   if (!stopping) {
     process.stdout.write(`SMSC listening smpp=${smppPort} control=${controlPort}\n`)
   }
