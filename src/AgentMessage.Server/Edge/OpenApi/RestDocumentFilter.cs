@@ -27,6 +27,8 @@ public sealed class RestDocumentFilter : IDocumentFilter
         var (messages, enums) = Reachable(methods);
 
         document.Info.Description = DocumentDescription;
+        // Relative: the paths are served by whatever host serves this document (the REST listener).
+        document.Servers = [new OpenApiServer { Url = "/", Description = "The server that serves this document." }];
         document.Components ??= new OpenApiComponents();
         var components = document.Components;
         components.SecuritySchemes[RestOperationFilter.ApiKeyScheme] = new OpenApiSecurityScheme

@@ -17,23 +17,37 @@ public sealed class RestOperationFacts
     private static readonly Dictionary<string, RestOperationFacts> Specific = new(StringComparer.Ordinal)
     {
         ["agentmessage.v1.MessagingService.SendMessage"] = new(idempotent: true, rateLimited: true,
-            RefusalKind.ConsentRequired, RefusalKind.LineTypeBlocked, RefusalKind.MmsDisabled),
-        ["agentmessage.v1.MessagingService.CreateMediaUpload"] = new(idempotent: true, rateLimited: true, RefusalKind.MmsDisabled),
-        ["agentmessage.v1.MessagingService.CancelMessage"] = new(idempotent: false, rateLimited: false, RefusalKind.MessageNotCancelable),
+            refusals: [RefusalKind.ConsentRequired, RefusalKind.LineTypeBlocked, RefusalKind.MmsDisabled]),
+        ["agentmessage.v1.MessagingService.CreateMediaUpload"] = new(idempotent: true, rateLimited: true, refusals: [RefusalKind.MmsDisabled]),
 
-        // A stream over its key's or organization's cap of open streams (docs/API.md section 9).
-        ["agentmessage.v1.MessagingService.StreamStatus"] = new(idempotent: false, rateLimited: false, RefusalKind.RateLimited),
-        ["agentmessage.v1.AdminService.AddNumber"] = new(idempotent: false, rateLimited: false, RefusalKind.NumberInUse),
+        // An id that is not a message's is NOT_FOUND, whatever its shape (section 5).
+        ["agentmessage.v1.MessagingService.GetMessage"] = new(validates: false),
+        ["agentmessage.v1.MessagingService.CancelMessage"] = new(validates: false, refusals: [RefusalKind.MessageNotCancelable]),
+
+        // A named message that is not the caller's; over the cap of open streams (section 9).
+        ["agentmessage.v1.MessagingService.StreamStatus"] = new(refusals: [RefusalKind.NotFound, RefusalKind.RateLimited]),
+
+        // The number in the path is looked up, not read from storage: any E.164 number answers.
+        ["agentmessage.v1.LookupService.LookupNumber"] = new(namesResource: false),
+        ["agentmessage.v1.AdminService.AddNumber"] = new(refusals: [RefusalKind.NumberInUse]),
     };
 
-    private static readonly RestOperationFacts Plain = new(idempotent: false, rateLimited: false);
+    private static readonly RestOperationFacts Plain = new();
 
-    private RestOperationFacts(bool idempotent, bool rateLimited, params RefusalKind[] refusals)
+    private RestOperationFacts(bool idempotent = false, bool rateLimited = false, bool validates = true, bool namesResource = true, RefusalKind[]? refusals = null)
     {
         Idempotent = idempotent;
         RateLimited = rateLimited;
-        Refusals = refusals;
+        Validates = validates;
+        NamesResource = namesResource;
+        Refusals = refusals ?? [];
     }
+
+    /// <summary>Whether its fields can be VALIDATION_FAILED (when it has any).</summary>
+    public bool Validates { get; }
+
+    /// <summary>Whether the path's parameters name a stored resource, which may not exist (404).</summary>
+    public bool NamesResource { get; }
 
     /// <summary>Honours the <c>Idempotency-Key</c> header (docs/API.md section 6).</summary>
     public bool Idempotent { get; }

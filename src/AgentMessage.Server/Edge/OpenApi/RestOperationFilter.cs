@@ -90,14 +90,14 @@ public sealed class RestOperationFilter : IOperationFilter
                 : SuccessResponse(call, facts, data),
         };
 
-        foreach (var group in Refusals(call, facts, scope, adminOnly, operation).GroupBy(RestRefusals.HttpStatus).OrderBy(g => g.Key))
+        foreach (var group in Refusals(call, facts, adminOnly, operation).GroupBy(RestRefusals.HttpStatus).OrderBy(g => g.Key))
         {
             operation.Responses[group.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)] = ErrorResponse(group.Key, [.. group.Distinct()], facts);
         }
     }
 
     /// <summary>The refusals this operation can answer, from its shape and from <see cref="RestOperationFacts"/>.</summary>
-    private static IEnumerable<RefusalKind> Refusals(RestCall call, RestOperationFacts facts, string? scope, bool adminOnly, OpenApiOperation operation)
+    private static IEnumerable<RefusalKind> Refusals(RestCall call, RestOperationFacts facts, bool adminOnly, OpenApiOperation operation)
     {
         yield return RefusalKind.Unauthorized;
         if (!adminOnly)
@@ -106,7 +106,7 @@ public sealed class RestOperationFilter : IOperationFilter
             yield return RefusalKind.Forbidden;
         }
 
-        if (adminOnly || operation.Parameters.Any(p => p.In == ParameterLocation.Path))
+        if (adminOnly || (facts.NamesResource && operation.Parameters.Any(p => p.In == ParameterLocation.Path)))
         {
             // The resource the path names does not exist (or is another organization's); the
             // operator API answers 404 while no operator token is configured.
@@ -119,11 +119,7 @@ public sealed class RestOperationFilter : IOperationFilter
             yield return RefusalKind.PayloadTooLarge;
         }
 
-        if (scope is not null && (call.RequestBody is not null || operation.Parameters.Any(p => p.In == ParameterLocation.Query)))
-        {
-            yield return RefusalKind.ValidationFailed;
-        }
-        else if (adminOnly && call.RequestBody is not null)
+        if (facts.Validates && (call.RequestBody is not null || operation.Parameters.Any(p => p.In is ParameterLocation.Query or ParameterLocation.Path)))
         {
             yield return RefusalKind.ValidationFailed;
         }
