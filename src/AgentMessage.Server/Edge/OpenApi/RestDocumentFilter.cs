@@ -65,6 +65,7 @@ public sealed class RestDocumentFilter : IDocumentFilter
             tag.Description = OpenApiText.Clean(tag.Description);
         }
 
+        ShareErrorResponses(document);
         DropUnreferencedSchemas(document);
     }
 
@@ -137,6 +138,32 @@ public sealed class RestDocumentFilter : IDocumentFilter
         return (messages, enums);
     }
 
+    /// <summary>
+    /// Moves each distinct error response to the components, named after its codes
+    /// (<c>VALIDATION_FAILED_or_LINE_TYPE_BLOCKED</c>; <c>_WithRateLimit</c> when it carries the
+    /// <c>RateLimit-*</c> headers), so operations refer to a handful of shared responses instead of
+    /// repeating them. An error response is a function of its codes and those headers alone.
+    /// </summary>
+    private static void ShareErrorResponses(OpenApiDocument document)
+    {
+        foreach (var operation in document.Paths.Values.SelectMany(p => p.Operations.Values))
+        {
+            foreach (var (status, response) in operation.Responses.ToList())
+            {
+                if (status.StartsWith('2') || response.Reference is not null || response.Content.Values.FirstOrDefault()?.Schema is not { } schema
+                    || !schema.Properties.TryGetValue("error", out var error) || error.AllOf.Count < 2)
+                {
+                    continue;
+                }
+
+                var codes = error.AllOf[1].Properties["code"].Enum.OfType<OpenApiString>().Select(c => c.Value);
+                var name = string.Join("_or_", codes) + (response.Headers.ContainsKey("RateLimit-Limit") ? "_WithRateLimit" : string.Empty);
+                document.Components.Responses.TryAdd(name, response);
+                operation.Responses[status] = new OpenApiResponse { Reference = new OpenApiReference { Type = ReferenceType.Response, Id = name } };
+            }
+        }
+    }
+
     private static void DropUnreferencedSchemas(OpenApiDocument document)
     {
         var reached = new HashSet<string>(StringComparer.Ordinal);
@@ -152,6 +179,11 @@ public sealed class RestDocumentFilter : IDocumentFilter
             {
                 pending.Push(media.Schema);
             }
+        }
+
+        foreach (var media in document.Components.Responses.Values.SelectMany(r => r.Content.Values))
+        {
+            pending.Push(media.Schema);
         }
 
         while (pending.TryPop(out var schema))

@@ -237,7 +237,7 @@ public sealed class RestOperationFilter : IOperationFilter
             response.Headers["Retry-After"] = RetryAfter(required: false);
         }
 
-        if (facts.RateLimited && status is 422 or 429 or 453 or 409)
+        if (facts.RateLimited && status is 422 or 429 or 453)
         {
             AddRateLimitHeaders(response, "Present when the refusal came at or after the rate-limit step (docs/API.md section 5).");
         }
