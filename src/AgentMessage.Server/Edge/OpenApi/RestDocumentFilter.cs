@@ -83,7 +83,8 @@ public sealed class RestDocumentFilter : IDocumentFilter
         if (enumType.Values.Any(v => ProtoJsonEnums.ToRestName(v) == "unspecified"))
         {
             schema.Description = (schema.Description ?? string.Empty) +
-                "\n\n`unspecified` is what a response carries for no value (a filter left unset, an MMS without text); a request never sends it.";
+                "\n\n`unspecified` is the zero value: a response carries it where nothing applies (an MMS without text has encoding " +
+                "`unspecified`); a request never sends it (leave the field out).";
         }
     }
 

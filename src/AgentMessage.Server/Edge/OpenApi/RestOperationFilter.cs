@@ -43,7 +43,11 @@ public sealed class RestOperationFilter : IOperationFilter
         var text = OpenApiText.Clean(operation.Summary);
         operation.Summary = OpenApiText.FirstSentence(text);
         operation.Description = string.Join("\n\n", new[] { text, AccessLine(scope, adminOnly) }.Where(t => t.Length > 0));
-        operation.Extensions[RequiredScopeExtension] = new OpenApiString(scope ?? string.Empty);
+        if (scope is not null)
+        {
+            operation.Extensions[RequiredScopeExtension] = new OpenApiString(scope);
+        }
+
         if (adminOnly)
         {
             operation.Extensions[AdminOnlyExtension] = new OpenApiBoolean(true);
@@ -219,7 +223,7 @@ public sealed class RestOperationFilter : IOperationFilter
     {
         var response = new OpenApiResponse
         {
-            Description = string.Join("; ", kinds.Select(k => $"`{k.Code}`")) + ".",
+            Description = string.Join("; ", kinds.Select(k => $"`{k.Code}` ({k.DefaultMessage})")) + ".",
             Headers = { [OpenApiSchemas.RequestIdHeader] = HeaderReference(OpenApiSchemas.RequestIdHeader) },
             Content = { [RestEnvelope.JsonContentType] = new OpenApiMediaType { Schema = OpenApiSchemas.ErrorBody(kinds.Select(k => k.Code)) } },
         };

@@ -85,7 +85,7 @@ public sealed class OpenApiDocumentTests(SharedServer shared) : IClassFixture<Sh
             var operation = document["paths"]?[path]?[verb];
             Assert.True(operation is not null, $"{verb.ToUpperInvariant()} {path} ({metadata.MethodDescriptor.FullName}) is not in the document");
             var method = metadata.MethodDescriptor;
-            Assert.Equal(RestOperationFacts.RequiredScope(method) ?? string.Empty, (string?)operation![RestOperationFilter.RequiredScopeExtension]);
+            Assert.Equal(RestOperationFacts.RequiredScope(method), (string?)operation![RestOperationFilter.RequiredScopeExtension]);
             var scheme = RestOperationFacts.AdminOnly(method) ? RestOperationFilter.OperatorScheme : RestOperationFilter.ApiKeyScheme;
             Assert.True(operation["security"]![0]!.AsObject().ContainsKey(scheme), $"{method.Name} names the {scheme} scheme");
         }
