@@ -30,6 +30,12 @@ public sealed class RestOperationFacts
         // The number in the path is looked up, not read from storage: any E.164 number answers.
         ["agentmessage.v1.LookupService.LookupNumber"] = new(namesResource: false),
         ["agentmessage.v1.AdminService.AddNumber"] = new(refusals: [RefusalKind.NumberInUse]),
+
+        // The id in the path is looked up and nothing else is read: an unknown id is NOT_FOUND.
+        ["agentmessage.v1.WebhookService.GetWebhook"] = new(validates: false),
+        ["agentmessage.v1.WebhookService.DeleteWebhook"] = new(validates: false),
+        ["agentmessage.v1.WebhookService.RotateWebhookSecret"] = new(validates: false),
+        ["agentmessage.v1.WebhookService.TestWebhook"] = new(validates: false),
     };
 
     private static readonly RestOperationFacts Plain = new();

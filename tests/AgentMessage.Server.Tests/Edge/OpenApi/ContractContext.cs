@@ -15,6 +15,7 @@ public sealed class ContractContext : IAsyncLifetime
     public const string OperatorToken = "contract-operator-token-0123456789abcdef";
     public const string DevSender = "+15551112222";
     public const string Consenting = "+15554443333";
+    public const string HookUrl = "http://127.0.0.1:9/hook";
 
     private static int numbers = Random.Shared.Next(0, 500_000);
     private string? delivered;
@@ -36,6 +37,11 @@ public sealed class ContractContext : IAsyncLifetime
         {
             ["AgentMessage:Admin:Token"] = OperatorToken,
             ["AgentMessage:Delivery:Workers"] = "1",
+
+            // Webhook endpoints on a loopback URL nobody answers (deliveries fail, which no case reads).
+            ["AgentMessage:Webhooks:RequireHttps"] = "false",
+            ["AgentMessage:Webhooks:AllowPrivateNetworks"] = "true",
+            ["AgentMessage:Webhooks:MaxPerOrganization"] = "1000",
         });
         var document = await Server.Rest.GetStringAsync(OpenApiRegistration.DocumentPath, ct);
         Document = JsonNode.Parse(document)!.AsObject();
@@ -147,6 +153,13 @@ public sealed class ContractContext : IAsyncLifetime
         var number = NewNumber();
         await DirectAsync(Admin(HttpMethod.Post, $"/v1/admin/organizations/{organization}/numbers", new JsonObject { ["number"] = number }), 201);
         return $"/v1/admin/organizations/{organization}/numbers/{Uri.EscapeDataString(number)}";
+    }
+
+    /// <summary>A new webhook endpoint of the development organization; returns its id.</summary>
+    public async Task<string> NewWebhookAsync()
+    {
+        var answer = await DirectAsync(Api(HttpMethod.Post, "/v1/webhooks", new JsonObject { ["url"] = HookUrl, ["events"] = new JsonArray("message.received") }), 201);
+        return (string)answer["data"]!["id"]!;
     }
 
     /// <summary>A new organization whose buckets hold one token and barely refill.</summary>

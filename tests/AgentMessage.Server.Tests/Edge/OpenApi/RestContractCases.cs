@@ -39,6 +39,10 @@ public static class RestContractCases
         "agentmessage.v1.WebhookService.ListWebhookDeliveries",
     };
 
+    /// <summary>Whether an operation id is one of an <see cref="Unmapped"/> RPC's bindings.</summary>
+    public static bool IsUnmapped(string operation) =>
+        Unmapped.Select(rpc => rpc[(rpc.LastIndexOf('.') + 1)..]).Any(name => operation == name || operation.StartsWith(name + "Via", StringComparison.Ordinal));
+
     /// <summary>Documented answers no request here produces, and why ("*": every operation).</summary>
     public static readonly IReadOnlyList<(string Operation, int Status, string Why)> NotDriven =
     [
@@ -169,6 +173,26 @@ public static class RestContractCases
         new("ListNumbers", 200, "", c => c.Admin(HttpMethod.Get, $"/v1/admin/organizations/{DevSeed.OrganizationId}/numbers")),
         new("ListNumbers", 404, "NOT_FOUND", c => c.Admin(HttpMethod.Get, "/v1/admin/organizations/org_missing/numbers")),
         new("ListNumbers", 422, "VALIDATION_FAILED", c => c.Admin(HttpMethod.Get, "/v1/admin/organizations/BAD!/numbers")),
+
+        // WebhookService (its cases are skipped while it is in Unmapped)
+        new("CreateWebhook", 201, "", c => c.Api(HttpMethod.Post, "/v1/webhooks", Hook(ContractContext.HookUrl))),
+        new("CreateWebhook", 422, "VALIDATION_FAILED", c => c.Api(HttpMethod.Post, "/v1/webhooks", Hook("not a url"))),
+        new("ListWebhooks", 200, "", c => c.Api(HttpMethod.Get, "/v1/webhooks?page_size=5")),
+        new("ListWebhooks", 422, "VALIDATION_FAILED", c => c.Api(HttpMethod.Get, "/v1/webhooks?page_size=-1")),
+        new("GetWebhook", 200, "", async c => await c.Api(HttpMethod.Get, $"/v1/webhooks/{await c.NewWebhookAsync()}")),
+        new("GetWebhook", 404, "NOT_FOUND", c => c.Api(HttpMethod.Get, "/v1/webhooks/wh_missing")),
+        new("UpdateWebhook", 200, "", async c => await c.Api(HttpMethod.Patch, $"/v1/webhooks/{await c.NewWebhookAsync()}", new JsonObject { ["description"] = "renamed" })),
+        new("UpdateWebhook", 404, "NOT_FOUND", c => c.Api(HttpMethod.Patch, "/v1/webhooks/wh_missing", new JsonObject { ["description"] = "renamed" })),
+        new("UpdateWebhook", 422, "VALIDATION_FAILED", async c => await c.Api(HttpMethod.Patch, $"/v1/webhooks/{await c.NewWebhookAsync()}", new JsonObject { ["url"] = "not a url" })),
+        new("DeleteWebhook", 200, "", async c => await c.Api(HttpMethod.Delete, $"/v1/webhooks/{await c.NewWebhookAsync()}")),
+        new("DeleteWebhook", 404, "NOT_FOUND", c => c.Api(HttpMethod.Delete, "/v1/webhooks/wh_missing")),
+        new("RotateWebhookSecret", 200, "", async c => await c.Api(HttpMethod.Post, $"/v1/webhooks/{await c.NewWebhookAsync()}:rotate-secret")),
+        new("RotateWebhookSecret", 404, "NOT_FOUND", c => c.Api(HttpMethod.Post, "/v1/webhooks/wh_missing:rotate-secret")),
+        new("TestWebhook", 202, "", async c => await c.Api(HttpMethod.Post, $"/v1/webhooks/{await c.NewWebhookAsync()}:test")),
+        new("TestWebhook", 404, "NOT_FOUND", c => c.Api(HttpMethod.Post, "/v1/webhooks/wh_missing:test")),
+        new("ListWebhookDeliveries", 200, "", async c => await c.Api(HttpMethod.Get, $"/v1/webhooks/{await c.NewWebhookAsync()}/deliveries?page_size=5")),
+        new("ListWebhookDeliveries", 404, "NOT_FOUND", c => c.Api(HttpMethod.Get, "/v1/webhooks/wh_missing/deliveries")),
+        new("ListWebhookDeliveries", 422, "VALIDATION_FAILED", async c => await c.Api(HttpMethod.Get, $"/v1/webhooks/{await c.NewWebhookAsync()}/deliveries?page_size=-1")),
     ];
 
     /// <summary>The verb (lower case, as OpenAPI writes it) and path of one binding.</summary>
@@ -191,6 +215,8 @@ public static class RestContractCases
     private static JsonObject Scopes(string scope) => new() { ["scopes"] = new JsonArray(scope) };
 
     private static JsonObject Number(string number) => new() { ["number"] = number };
+
+    private static JsonObject Hook(string url) => new() { ["url"] = url, ["events"] = new JsonArray("message.received") };
 
     internal static HttpRequestMessage Request(HttpMethod method, string path, string credential, JsonNode? body, string? idempotencyKey)
     {

@@ -23,6 +23,11 @@ public sealed class RestContractTests(ContractContext context) : IClassFixture<C
     public async Task Case_ThroughTheValidatingProxy_AnswersAsTheDocumentSays(string name)
     {
         var @case = RestContractCases.Specific.Single(c => c.Name == name);
+        if (RestContractCases.IsUnmapped(@case.Operation))
+        {
+            Assert.Skip($"{@case.Operation} is not served here (RestContractCases.Unmapped)");
+        }
+
         using var request = await @case.Request(context);
 
         var failure = await context.CheckAsync(name, request, @case.Status, @case.Code);
@@ -99,7 +104,7 @@ public sealed class RestContractTests(ContractContext context) : IClassFixture<C
             }
         }
 
-        foreach (var @case in RestContractCases.Specific)
+        foreach (var @case in RestContractCases.Specific.Where(c => !RestContractCases.IsUnmapped(c.Operation)))
         {
             if (!Operations().Any(o => o.Id == @case.Operation && o.Statuses.Contains(@case.Status)))
             {
