@@ -2,6 +2,7 @@ using AgentMessage.Core.Refusals;
 using AgentMessage.Server.Edge;
 using AgentMessage.Server.Edge.Carrier;
 using AgentMessage.Server.Edge.Grpc;
+using AgentMessage.Server.Edge.OpenApi;
 using AgentMessage.Server.Edge.Rest;
 using AgentMessage.Server.Infrastructure.LocalMedia;
 using AgentMessage.Server.Infrastructure.Redis;
@@ -29,7 +30,8 @@ public static class AgentMessageApp
         });
         builder.Services
             .AddAgentMessageApi()
-            .AddAgentMessageDomain();
+            .AddAgentMessageDomain()
+            .AddOpenApiDocument();
         var shared = !string.IsNullOrWhiteSpace(builder.Configuration[$"{RedisOptions.Section}:Configuration"]);
         if (shared)
         {
@@ -64,6 +66,7 @@ public static class AgentMessageApp
             app.MapLocalMediaEndpoints();
         }
 
+        app.MapOpenApiDocument();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
         app.MapGet("/healthz", (HttpContext context) => RestEnvelope.WriteSuccessAsync(context, 200, w => StatusBody(w, "ok")));
