@@ -7,6 +7,7 @@ using AgentMessage.Core.Organizations;
 using AgentMessage.Core.RateLimiting;
 using AgentMessage.Core.Refusals;
 using AgentMessage.Core.Storage;
+using AgentMessage.Core.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace AgentMessage.Core.Messaging;
@@ -35,6 +36,7 @@ public sealed class MessageService(
     IOptions<MessagingOptions> messaging,
     MediaService media,
     PaceTable paces,
+    AgentMessageTelemetry telemetry,
     TimeProvider time)
 {
     public const int DefaultPageSize = 50;
@@ -46,7 +48,43 @@ public sealed class MessageService(
 
     private const string InReplyToProblem = "must be the id of an inbound message of your organization from this send's to, received on its from";
 
+    /// <summary>A send, as the "SendMessage" span and the send counters see it.</summary>
     public async Task<Result<SendResult>> SendAsync(Caller caller, SendMessageCommand command, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        using var activity = AgentMessageTelemetry.Source.StartActivity("SendMessage");
+        activity?.SetTag(AgentMessageTelemetry.OrganizationTag, caller.OrganizationId);
+        try
+        {
+            var result = await SendCheckedAsync(caller, command, idempotencyKey, cancellationToken);
+            if (result.TryGetValue(out var sent, out var refusal))
+            {
+                activity?.SetTag(AgentMessageTelemetry.MessageTag, sent.Message.Id);
+                if (!sent.Replayed)
+                {
+                    telemetry.SendAccepted(sent.Message.Channel == MessageChannel.Mms ? "mms" : "sms");
+                }
+            }
+            else
+            {
+                Refused(activity, refusal);
+            }
+
+            return result;
+        }
+        catch (Exception exception) when (Refusal.Of(exception) is { } refusal)
+        {
+            Refused(activity, refusal);
+            throw;
+        }
+    }
+
+    private void Refused(System.Diagnostics.Activity? activity, Refusal refusal)
+    {
+        telemetry.SendRefused(refusal.Kind.Code);
+        activity?.SetTag(AgentMessageTelemetry.ErrorCodeTag, refusal.Kind.Code);
+    }
+
+    private async Task<Result<SendResult>> SendCheckedAsync(Caller caller, SendMessageCommand command, string? idempotencyKey, CancellationToken cancellationToken)
     {
         if (ShapeProblems(command, idempotencyKey, time.GetUtcNow()) is { } invalid)
         {
@@ -277,7 +315,8 @@ public sealed class MessageService(
             CarrierMediaUrls: resolved.CarrierUrls,
             SendAt: command.SendAt,
             ValidUntil: (command.SendAt ?? createdAt) + TimeSpan.FromSeconds(command.ValidityPeriodSeconds ?? SendRules.DefaultValidityPeriodSeconds),
-            InReplyTo: command.InReplyTo);
+            InReplyTo: command.InReplyTo,
+            TraceParent: System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null);
     }
 
     /// <summary>Two requests are the same request when every field means the same; an absent
