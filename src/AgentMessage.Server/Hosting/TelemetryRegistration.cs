@@ -75,7 +75,9 @@ public static class TelemetryRegistration
             .WithMetrics(metrics => metrics
                 .AddMeter(AgentMessageTelemetry.Name)
                 .AddMeter(PlatformMeters)
-                .AddPrometheusExporter());
+                // Each scrape is collected fresh: a scraper comes every few seconds at most, and
+                // a cached answer would hide what just happened.
+                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             telemetry.WithLogging(configureBuilder: null, configureOptions: o => o.IncludeScopes = true).UseOtlpExporter();
