@@ -164,6 +164,10 @@ public sealed partial class H2LoadScenario(LoadOptions options)
 
         public double Rate => windows.Count == 0 ? 0 : windows.Average(w => w.Result.Rate);
 
+        /// <summary>The server's CPU time per answered call (microseconds), over the windows: what
+        /// a call costs whatever else the machine is doing.</summary>
+        public double ServerMicrosecondsPerCall => windows.Count == 0 ? 0 : windows.Average(w => w.Usage.ServerCores / Math.Max(1, w.Result.Rate) * 1e6);
+
         private readonly List<string> problems = [];
 
         public void Add(H2LoadResult result, ResourceUsage usage) => windows.Add((result, usage));

@@ -55,12 +55,13 @@ public sealed class TelemetryCostScenario(LoadOptions options)
             var grpcRatio = grpcOn.Call.Rate / grpcOff.Call.Rate;
             var restRatio = restOn.Call.Rate / restOff.Call.Rate;
             Console.WriteLine($"   gRPC {grpcOn.Call.Rate:N0}/s on, {grpcOff.Call.Rate:N0}/s off ({grpcRatio:P1}); REST {restOn.Call.Rate:N0}/s on, {restOff.Call.Rate:N0}/s off ({restRatio:P1})");
+            Console.WriteLine($"   server CPU per send: gRPC {grpcOn.Call.ServerMicrosecondsPerCall:N0} µs on, {grpcOff.Call.ServerMicrosecondsPerCall:N0} µs off; REST {restOn.Call.ServerMicrosecondsPerCall:N0} µs on, {restOff.Call.ServerMicrosecondsPerCall:N0} µs off");
             return
             [
                 grpcOff.Call.Measurement(null),
-                grpcOn.Call.Measurement(Verdict("gRPC", grpcRatio, grpcOn.Call.Rate, grpcOff.Call.Rate)),
+                grpcOn.Call.Measurement(Verdict("gRPC", grpcRatio, grpcOn.Call, grpcOff.Call)),
                 restOff.Call.Measurement(null),
-                restOn.Call.Measurement(Verdict("REST", restRatio, restOn.Call.Rate, restOff.Call.Rate)),
+                restOn.Call.Measurement(Verdict("REST", restRatio, restOn.Call, restOff.Call)),
             ];
         }
         finally
@@ -69,6 +70,7 @@ public sealed class TelemetryCostScenario(LoadOptions options)
         }
     }
 
-    private static string Verdict(string face, double ratio, double on, double off) =>
-        (ratio >= Target ? "MET" : "MISSED") + $": {face} sends with telemetry on at least 95 % of off: {ratio:P1} ({on:N0} against {off:N0} calls/s)";
+    private static string Verdict(string face, double ratio, H2LoadScenario.HttpCall on, H2LoadScenario.HttpCall off) =>
+        (ratio >= Target ? "MET" : "MISSED") + $": {face} sends with telemetry on at least 95 % of off: {ratio:P1} ({on.Rate:N0} against {off.Rate:N0} calls/s;" +
+        $" server CPU per send {on.ServerMicrosecondsPerCall:N0} µs against {off.ServerMicrosecondsPerCall:N0} µs)";
 }

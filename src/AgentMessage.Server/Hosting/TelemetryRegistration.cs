@@ -55,18 +55,24 @@ public static class TelemetryRegistration
         services.Configure<JsonConsoleFormatterOptions>(o => o.IncludeScopes = true);
 
         var redis = !string.IsNullOrWhiteSpace(builder.Configuration[$"{RedisOptions.Section}:Configuration"]);
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
+        // Spans nobody receives are not worth recording: without an exporter only their ids are
+        // kept (a log line still names its trace, a caller's traceparent still flows on).
+        var record = builder.Configuration.GetValue<bool?>($"{TelemetryOptions.Section}:RecordTraces") ?? otlp;
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ServiceName))
             .WithTracing(tracing =>
             {
-                tracing.AddSource(AgentMessageTelemetry.Name)
+                tracing.SetSampler(record ? new ParentBasedSampler(new AlwaysOnSampler()) : new IdsOnlySampler())
+                    .AddSource(AgentMessageTelemetry.Name)
                     .AddAspNetCoreInstrumentation(o =>
                     {
                         o.Filter = context => !UntracedPaths.Contains(context.Request.Path.Value, StringComparer.Ordinal);
                         o.EnrichWithHttpResponse = ScrubServerSpan;
                     })
                     .AddHttpClientInstrumentation(o => o.EnrichWithHttpRequestMessage = ScrubClientSpan);
-                if (redis)
+                if (redis && record)
                 {
                     // Command names only: a key can hold a phone number.
                     tracing.AddRedisInstrumentation(o => o.SetVerboseDatabaseStatements = false);
@@ -78,7 +84,7 @@ public static class TelemetryRegistration
                 // Each scrape is collected fresh: a scraper comes every few seconds at most, and
                 // a cached answer would hide what just happened.
                 .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (otlp)
         {
             telemetry.WithLogging(configureBuilder: null, configureOptions: o => o.IncludeScopes = true).UseOtlpExporter();
         }
@@ -118,5 +124,12 @@ public static class TelemetryRegistration
         {
             activity.SetTag("url.full", uri.GetLeftPart(UriPartial.Path));
         }
+    }
+
+    /// <summary>Records no span but keeps every one's ids. Not <see cref="AlwaysOffSampler"/>, with
+    /// which the SDK starts no root span at all, and a log line would have no trace to name.</summary>
+    private sealed class IdsOnlySampler : Sampler
+    {
+        public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) => new(SamplingDecision.Drop);
     }
 }

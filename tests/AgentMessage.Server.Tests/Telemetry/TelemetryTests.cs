@@ -15,10 +15,12 @@ namespace AgentMessage.Server.Tests.Telemetry;
 
 /// <summary>
 /// Traces and metrics as an operator sees them: the Prometheus scrape at /metrics on the REST port,
-/// and spans as an in-process collector (the in-memory exporter) receives them. Servers of other
-/// tests in this process feed the same meter and activity source names, so counts are compared as
-/// "at least", and spans are picked out by trace id.
+/// and spans as an in-process collector (the in-memory exporter) receives them. A server's meter
+/// provider listens to every meter of its name in the process, and meters of a stopped server end
+/// the instruments it shares with them, so these tests run alone (<see cref="TelemetryCollection"/>),
+/// one server at a time; counts are still compared as "at least", and spans picked out by trace id.
 /// </summary>
+[Collection(TelemetryCollection.Name)]
 public sealed class TelemetryTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
     /// <summary>A number with no consent recorded: its send is refused with CONSENT_REQUIRED.</summary>
@@ -91,7 +93,8 @@ public sealed class TelemetryTests(RedisFixture redis) : IClassFixture<RedisFixt
             return MaxValue(metrics, "agentmessage_dispatch_queue_depth") >= 3;
         }, Patience, Ct), metrics);
         Assert.True(MaxValue(metrics, "agentmessage_dispatch_queue_oldest_age_seconds") >= 0);
-        Assert.True(Value(metrics, "agentmessage_redis_duration_seconds_count", "agentmessage_outcome=\"ok\"") >= 3);
+        Assert.True(Value(metrics, "agentmessage_redis_duration_seconds_count", "agentmessage_outcome=\"ok\"") >= 3,
+            string.Join("\n", metrics.Split('\n').Where(l => l.StartsWith("agentmessage_", StringComparison.Ordinal) && !l.Contains("_bucket", StringComparison.Ordinal))));
         Assert.True(Value(metrics, "agentmessage_sends_accepted_total", "agentmessage_channel=\"sms\"") >= 3);
     }
 
@@ -100,7 +103,7 @@ public sealed class TelemetryTests(RedisFixture redis) : IClassFixture<RedisFixt
     {
         var spans = new SpanList();
         await using var server = await TestServer.StartAsync(
-            Settings(("AgentMessage:Redis:Configuration", redis.Server.Configuration), ("AgentMessage:Dev:Seed", "true")),
+            Settings(("AgentMessage:Redis:Configuration", redis.Server.Configuration), ("AgentMessage:Dev:Seed", "true"), ("AgentMessage:Telemetry:RecordTraces", "true")),
             services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
         await SeedSimulatorConsentAsync(server);
         var caller = ActivityTraceId.CreateRandom();
@@ -139,7 +142,8 @@ public sealed class TelemetryTests(RedisFixture redis) : IClassFixture<RedisFixt
     {
         var spans = new SpanList();
         await using var server = await TestServer.StartAsync(
-            overrideServices: services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+            new Dictionary<string, string> { ["AgentMessage:Telemetry:RecordTraces"] = "true" },
+            services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
         var caller = ActivityTraceId.CreateRandom();
         var headers = TestServer.Bearer(TestServer.DevKey);
         headers.Add("traceparent", $"00-{caller}-{ActivitySpanId.CreateRandom()}-01");
@@ -239,6 +243,13 @@ public sealed class TelemetryTests(RedisFixture redis) : IClassFixture<RedisFixt
             yield return (labels, double.Parse(rest[0], CultureInfo.InvariantCulture));
         }
     }
+}
+
+/// <summary>The telemetry tests: not run in parallel with any other test.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TelemetryCollection
+{
+    public const string Name = "Telemetry";
 }
 
 /// <summary>What the in-memory exporter collects, safe to read while it adds.</summary>
