@@ -316,8 +316,13 @@ public sealed class MessageService(
             SendAt: command.SendAt,
             ValidUntil: (command.SendAt ?? createdAt) + TimeSpan.FromSeconds(command.ValidityPeriodSeconds ?? SendRules.DefaultValidityPeriodSeconds),
             InReplyTo: command.InReplyTo,
-            TraceParent: System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null);
+            TraceParent: LinkableTrace());
     }
+
+    /// <summary>The context a dispatch can link to: the current span's, when it is recorded (a link
+    /// to a span nobody receives would lead nowhere, and costs a string and stored bytes).</summary>
+    private static string? LinkableTrace() =>
+        System.Diagnostics.Activity.Current is { Recorded: true, IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null;
 
     /// <summary>Two requests are the same request when every field means the same; an absent
     /// priority means "default" and an absent validity period the default one. Stored with the

@@ -64,15 +64,23 @@ public static class TelemetryRegistration
             .ConfigureResource(resource => resource.AddService(ServiceName))
             .WithTracing(tracing =>
             {
-                tracing.SetSampler(record ? new ParentBasedSampler(new AlwaysOnSampler()) : new IdsOnlySampler())
-                    .AddSource(AgentMessageTelemetry.Name)
+                tracing.AddSource(AgentMessageTelemetry.Name);
+                if (!record)
+                {
+                    // Ids only: the platform's spans are started (a log line names its trace, a
+                    // caller's traceparent flows on to outgoing calls) and nothing more is done.
+                    tracing.SetSampler(new IdsOnlySampler()).AddSource("Microsoft.AspNetCore", "System.Net.Http");
+                    return;
+                }
+
+                tracing.SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
                     .AddAspNetCoreInstrumentation(o =>
                     {
                         o.Filter = context => !UntracedPaths.Contains(context.Request.Path.Value, StringComparer.Ordinal);
                         o.EnrichWithHttpResponse = ScrubServerSpan;
                     })
                     .AddHttpClientInstrumentation(o => o.EnrichWithHttpRequestMessage = ScrubClientSpan);
-                if (redis && record)
+                if (redis)
                 {
                     // Command names only: a key can hold a phone number.
                     tracing.AddRedisInstrumentation(o => o.SetVerboseDatabaseStatements = false);
