@@ -82,10 +82,10 @@ public sealed partial class H2LoadScenario(LoadOptions options)
         }
     }
 
-    private static string? FindH2Load() =>
+    internal static string? FindH2Load() =>
         new[] { "/usr/bin/h2load", "/usr/local/bin/h2load" }.FirstOrDefault(File.Exists);
 
-    private static HttpCall Call(string name, Uri baseUrl, string path, byte[] body, bool grpc, DirectoryInfo directory)
+    internal static HttpCall Call(string name, Uri baseUrl, string path, byte[] body, bool grpc, DirectoryInfo directory)
     {
         var file = Path.Combine(directory.FullName, $"{Guid.NewGuid():N}.bin");
         File.WriteAllBytes(file, body);
@@ -93,7 +93,7 @@ public sealed partial class H2LoadScenario(LoadOptions options)
     }
 
     /// <summary>One gRPC message frame: not compressed, 4-byte big-endian length, the message.</summary>
-    private static byte[] Frame(byte[] message)
+    internal static byte[] Frame(byte[] message)
     {
         var frame = new byte[5 + message.Length];
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
@@ -101,7 +101,7 @@ public sealed partial class H2LoadScenario(LoadOptions options)
         return frame;
     }
 
-    private static async Task<H2LoadResult> RunH2LoadAsync(string h2load, HttpCall call, CancellationToken ct)
+    internal static async Task<H2LoadResult> RunH2LoadAsync(string h2load, HttpCall call, CancellationToken ct)
     {
         var arguments = new List<string>
         {
@@ -149,10 +149,10 @@ public sealed partial class H2LoadScenario(LoadOptions options)
     [GeneratedRegex(@"time for request:\s+\S+\s+\S+\s+([0-9.]+)(us|ms|s)")]
     private static partial Regex MeanPattern();
 
-    private sealed record H2LoadResult(double Rate, long Ok, long NotOk, string Mean);
+    internal sealed record H2LoadResult(double Rate, long Ok, long NotOk, string Mean);
 
     /// <summary>One call's two windows.</summary>
-    private sealed class HttpCall(string name, Uri url, string bodyFile, bool grpc)
+    internal sealed class HttpCall(string name, Uri url, string bodyFile, bool grpc)
     {
         private readonly List<(H2LoadResult Result, ResourceUsage Usage)> windows = [];
 
@@ -163,6 +163,10 @@ public sealed partial class H2LoadScenario(LoadOptions options)
         public bool Grpc => grpc;
 
         public double Rate => windows.Count == 0 ? 0 : windows.Average(w => w.Result.Rate);
+
+        /// <summary>The server's CPU time per answered call (microseconds), over the windows: what
+        /// a call costs whatever else the machine is doing.</summary>
+        public double ServerMicrosecondsPerCall => windows.Count == 0 ? 0 : windows.Average(w => w.Usage.ServerCores / Math.Max(1, w.Result.Rate) * 1e6);
 
         private readonly List<string> problems = [];
 

@@ -48,6 +48,8 @@ public sealed record LoadOptions(
                                 window 50, the SMSC answering at once and sending a receipt for each
           h2load                the gRPC no-op, SendMessage and REST sends measured with h2load (Debian's
                                 nghttp2-client), mirrored windows; skipped when h2load is not installed
+          telemetry             gRPC and REST sends under h2load against two servers side by side, telemetry
+                                on (the default) and off (AgentMessage:Telemetry:Enabled=false), mirrored windows
           inbound               inbound messages, arrival → a status stream: signed posts to
                                 /v1/carrier/inbound (--callers at a time), then deliver_sm from the SMSC
           webhooks              webhook deliveries to a fast local receiver while sends run open loop at
@@ -196,7 +198,7 @@ public sealed record LoadOptions(
 
     /// <summary>The scenarios that start their own redis-server and dispatching servers; together they
     /// take several minutes, so they run only when --only names them.</summary>
-    public static readonly IReadOnlyList<string> DispatchScenarios = ["drain", "sustained", "fairness", "smpp", "inbound", "h2load", "webhooks"];
+    public static readonly IReadOnlyList<string> DispatchScenarios = ["drain", "sustained", "fairness", "smpp", "inbound", "h2load", "webhooks", "telemetry"];
 
     // Declared after DispatchScenarios, which it includes: static fields initialise in order.
     public static readonly IReadOnlySet<string> AllScenarios = new HashSet<string>(["noop", "grpc", "paced", "rest", "rest-h2", "idempotent", "limited", "streams", "streams-own", .. DispatchScenarios], StringComparer.Ordinal);

@@ -327,6 +327,14 @@ public sealed class LoadTestRun : IAsyncDisposable
             }
         }
 
+        if (options.Runs("telemetry"))
+        {
+            foreach (var measurement in await new TelemetryCostScenario(options).RunAsync(ct))
+            {
+                Add(measurement);
+            }
+        }
+
         if (options.Runs("inbound"))
         {
             var inbound = new InboundScenarios(options);

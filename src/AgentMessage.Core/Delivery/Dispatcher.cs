@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using AgentMessage.Core.Messaging;
 using AgentMessage.Core.Refusals;
+using AgentMessage.Core.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,6 +29,7 @@ public sealed partial class Dispatcher(
     IDispatchQueue queue,
     ICarrierGateway carrier,
     IOptions<DeliveryOptions> options,
+    AgentMessageTelemetry telemetry,
     TimeProvider time,
     ILogger<Dispatcher> logger) : BackgroundService
 {
@@ -160,6 +163,9 @@ public sealed partial class Dispatcher(
     /// an answer that arrives while the instance drains is still recorded.</summary>
     private async Task SubmitAsync(string organizationId, Message message)
     {
+        telemetry.SubmissionStarted();
+        using var activity = StartDispatchActivity(organizationId, message);
+        var result = "unknown";
         try
         {
             var submission = await carrier.SubmitAsync(message, CancellationToken.None);
@@ -167,16 +173,21 @@ public sealed partial class Dispatcher(
             if (submission.Accepted)
             {
                 outcome = new DispatchOutcome(message.Id, DeliveryStatus.Sent, null);
+                result = "sent";
+                telemetry.Sent(time.GetUtcNow() - (message.SendAt ?? message.CreatedAt));
                 LogSubmitted(organizationId, message.Id, submission.Reference);
             }
             else if (submission.RetryAfter is { } after)
             {
                 outcome = DispatchOutcome.Retry(message.Id, time.GetUtcNow() + after);
+                result = "deferred";
                 LogDeferred(organizationId, message.Id, submission.ErrorCode ?? "transient", after);
             }
             else
             {
                 outcome = new DispatchOutcome(message.Id, DeliveryStatus.Failed, submission.ErrorCode);
+                result = "failed";
+                activity?.SetTag(AgentMessageTelemetry.ErrorCodeTag, submission.ErrorCode ?? "rejected");
                 LogRejected(organizationId, message.Id, submission.ErrorCode ?? "rejected");
             }
 
@@ -185,10 +196,33 @@ public sealed partial class Dispatcher(
         catch (Exception exception)
         {
             // The outcome is unknown: the lease runs out and the message is submitted again.
+            activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
             Report(exception);
             LogLeftForReclaiming(organizationId, message.Id);
             Free(1);
         }
+        finally
+        {
+            activity?.SetTag(AgentMessageTelemetry.OutcomeTag, result);
+            telemetry.SubmissionEnded(result);
+        }
+    }
+
+    /// <summary>The "Dispatch" span: a trace of its own (the loop is no request's), linked to the
+    /// trace of the send that queued the message, whose context the message carries.</summary>
+    private static Activity? StartDispatchActivity(string organizationId, Message message)
+    {
+        if (!AgentMessageTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        Activity.Current = null;
+        ActivityLink[]? links = ActivityContext.TryParse(message.TraceParent, null, out var sent) ? [new ActivityLink(sent)] : null;
+        var activity = AgentMessageTelemetry.Source.StartActivity("Dispatch", ActivityKind.Consumer, parentContext: default, links: links);
+        activity?.SetTag(AgentMessageTelemetry.OrganizationTag, organizationId);
+        activity?.SetTag(AgentMessageTelemetry.MessageTag, message.Id);
+        return activity;
     }
 
     /// <summary>Records the carrier's answers, grouped by organization, as they come; a store that

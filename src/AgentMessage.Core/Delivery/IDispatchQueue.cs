@@ -44,7 +44,18 @@ public interface IDispatchQueue
 
     /// <summary>Completes when new work may have arrived, or after <paramref name="timeout"/>.</summary>
     Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>For the queue gauges: how many messages of every organization are due and waiting
+    /// for the carrier (not leased, not scheduled for later), and when the oldest of them fell due
+    /// (its send_at, else its creation). A message canceled while in its lane may still be counted
+    /// until a take drops it.</summary>
+    ValueTask<QueueSnapshot> SnapshotAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>What <see cref="IDispatchQueue.SnapshotAsync"/> saw.</summary>
+/// <param name="Depth">Messages due and waiting.</param>
+/// <param name="OldestDueAt">When the oldest of them fell due; null when none waits.</param>
+public readonly record struct QueueSnapshot(long Depth, DateTimeOffset? OldestDueAt);
 
 /// <summary>What one take handed over.</summary>
 /// <param name="Messages">The taken messages, in <c>sending</c>, to submit.</param>

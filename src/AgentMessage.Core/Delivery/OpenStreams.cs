@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using AgentMessage.Core.Access;
 using AgentMessage.Core.Refusals;
+using AgentMessage.Core.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,7 @@ namespace AgentMessage.Core.Delivery;
 /// revoked (<see cref="EndKey"/> at once on this instance; <see cref="CheckCredentialsAsync"/> for
 /// revocations made elsewhere) or when the server shuts down (<see cref="EndAll"/>).
 /// </summary>
-public sealed partial class OpenStreams(IStreamLeaseStore leases, IApiKeyStore keys, IOptions<StreamOptions> options, TimeProvider time, ILogger<OpenStreams> logger)
+public sealed partial class OpenStreams(IStreamLeaseStore leases, IApiKeyStore keys, IOptions<StreamOptions> options, AgentMessageTelemetry telemetry, TimeProvider time, ILogger<OpenStreams> logger)
 {
     /// <summary>How long a lease counts without renewal: the streams of an instance that died stop
     /// counting at most this long after it stopped renewing.</summary>
@@ -57,7 +58,10 @@ public sealed partial class OpenStreams(IStreamLeaseStore leases, IApiKeyStore k
         }
 
         var stream = new OpenStream(this, lease, caller.KeyHash, cancellationToken);
-        open.TryAdd(stream, 0);
+        if (open.TryAdd(stream, 0))
+        {
+            telemetry.StreamOpened();
+        }
 
         // The server may have begun to close while the lease was taken.
         if (Volatile.Read(ref closing) is { } late)
@@ -149,6 +153,8 @@ public sealed partial class OpenStreams(IStreamLeaseStore leases, IApiKeyStore k
         {
             return;
         }
+
+        telemetry.StreamClosed();
 
         try
         {

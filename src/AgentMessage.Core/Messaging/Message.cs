@@ -13,7 +13,9 @@ namespace AgentMessage.Core.Messaging;
 /// their defaults, so a send is stored exactly as before they existed, and a message stored then
 /// reads as outbound.
 /// <see cref="EventId"/> is the id of the event that set <see cref="Status"/>, when the store knows
-/// it (a status stream's first line for the message carries it); it is not part of the stored JSON.</summary>
+/// it (a status stream's first line for the message carries it); it is not part of the stored JSON.
+/// <see cref="TraceParent"/> is the W3C trace context of the send that accepted the message (none
+/// when tracing is off), kept with it so its dispatch can link to that trace; never shown to callers.</summary>
 public sealed record Message(
     string Id,
     string OrganizationId,
@@ -35,7 +37,8 @@ public sealed record Message(
     DateTimeOffset? ValidUntil = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] MessageDirection Direction = MessageDirection.Outbound,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] string? InReplyTo = null,
-    [property: JsonIgnore] string? EventId = null);
+    [property: JsonIgnore] string? EventId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] string? TraceParent = null);
 
 /// <summary>Times as messages keep them.</summary>
 internal static class MessageTimes

@@ -7,6 +7,7 @@ using AgentMessage.Core.Organizations;
 using AgentMessage.Core.RateLimiting;
 using AgentMessage.Core.Refusals;
 using AgentMessage.Core.Storage;
+using AgentMessage.Core.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace AgentMessage.Core.Messaging;
@@ -35,6 +36,7 @@ public sealed class MessageService(
     IOptions<MessagingOptions> messaging,
     MediaService media,
     PaceTable paces,
+    AgentMessageTelemetry telemetry,
     TimeProvider time)
 {
     public const int DefaultPageSize = 50;
@@ -46,7 +48,43 @@ public sealed class MessageService(
 
     private const string InReplyToProblem = "must be the id of an inbound message of your organization from this send's to, received on its from";
 
+    /// <summary>A send, as the "SendMessage" span and the send counters see it.</summary>
     public async Task<Result<SendResult>> SendAsync(Caller caller, SendMessageCommand command, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        using var activity = AgentMessageTelemetry.Source.StartActivity("SendMessage");
+        activity?.SetTag(AgentMessageTelemetry.OrganizationTag, caller.OrganizationId);
+        try
+        {
+            var result = await SendCheckedAsync(caller, command, idempotencyKey, cancellationToken);
+            if (result.TryGetValue(out var sent, out var refusal))
+            {
+                activity?.SetTag(AgentMessageTelemetry.MessageTag, sent.Message.Id);
+                if (!sent.Replayed)
+                {
+                    telemetry.SendAccepted(sent.Message.Channel == MessageChannel.Mms ? "mms" : "sms");
+                }
+            }
+            else
+            {
+                Refused(activity, refusal);
+            }
+
+            return result;
+        }
+        catch (Exception exception) when (Refusal.Of(exception) is { } refusal)
+        {
+            Refused(activity, refusal);
+            throw;
+        }
+    }
+
+    private void Refused(System.Diagnostics.Activity? activity, Refusal refusal)
+    {
+        telemetry.SendRefused(refusal.Kind.Code);
+        activity?.SetTag(AgentMessageTelemetry.ErrorCodeTag, refusal.Kind.Code);
+    }
+
+    private async Task<Result<SendResult>> SendCheckedAsync(Caller caller, SendMessageCommand command, string? idempotencyKey, CancellationToken cancellationToken)
     {
         if (ShapeProblems(command, idempotencyKey, time.GetUtcNow()) is { } invalid)
         {
@@ -277,8 +315,14 @@ public sealed class MessageService(
             CarrierMediaUrls: resolved.CarrierUrls,
             SendAt: command.SendAt,
             ValidUntil: (command.SendAt ?? createdAt) + TimeSpan.FromSeconds(command.ValidityPeriodSeconds ?? SendRules.DefaultValidityPeriodSeconds),
-            InReplyTo: command.InReplyTo);
+            InReplyTo: command.InReplyTo,
+            TraceParent: LinkableTrace());
     }
+
+    /// <summary>The context a dispatch can link to: the current span's, when it is recorded (a link
+    /// to a span nobody receives would lead nowhere, and costs a string and stored bytes).</summary>
+    private static string? LinkableTrace() =>
+        System.Diagnostics.Activity.Current is { Recorded: true, IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null;
 
     /// <summary>Two requests are the same request when every field means the same; an absent
     /// priority means "default" and an absent validity period the default one. Stored with the

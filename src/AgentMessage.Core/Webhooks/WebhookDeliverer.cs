@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Messaging;
 using AgentMessage.Core.Refusals;
+using AgentMessage.Core.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,7 @@ public sealed partial class WebhookDeliverer(
     WebhookSignals signals,
     WebhookManager manager,
     StatusEventHub hub,
+    AgentMessageTelemetry telemetry,
     IOptions<WebhookOptions> options,
     TimeProvider time,
     ILogger<WebhookDeliverer> logger) : BackgroundService
@@ -275,6 +277,11 @@ public sealed partial class WebhookDeliverer(
                 return;
             }
 
+            using var span = AgentMessageTelemetry.Source.StartActivity("Webhook delivery", System.Diagnostics.ActivityKind.Client);
+            span?.SetTag(AgentMessageTelemetry.OrganizationTag, organizationId);
+            span?.SetTag(AgentMessageTelemetry.WebhookTag, job.EndpointId);
+            span?.SetTag(AgentMessageTelemetry.EventTypeTag, job.Type);
+            span?.SetTag("agentmessage.attempt", job.Attempt);
             var timestamp = startedAt.ToUnixTimeSeconds();
             var signature = WebhookSigner.Sign(endpoint.SigningSecrets(startedAt), job.EventId, timestamp, job.Body.Span);
             KeyValuePair<string, string>[] headers =
@@ -284,7 +291,18 @@ public sealed partial class WebhookDeliverer(
                 new("webhook-signature", signature),
             ];
             response = await transport.PostAsync(endpoint.Url, job.Body, headers, CancellationToken.None);
-            settled.Writer.TryWrite((organizationId, Settle(job, startedAt, response)));
+            var settlement = Settle(job, startedAt, response);
+            span?.SetTag("http.response.status_code", response.Status);
+            if (!response.Succeeded)
+            {
+                span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, response.Error ?? $"HTTP {response.Status}");
+            }
+
+            telemetry.WebhookAttempt(
+                OutcomeName(settlement.Attempt.Outcome),
+                job.Type,
+                response.Succeeded && telemetry.MeasuresWebhookDelay && EventTimeOf(job.Body.Span) is { } at ? time.GetUtcNow() - at : null);
+            settled.Writer.TryWrite((organizationId, settlement));
         }
         catch (Exception exception)
         {
@@ -297,6 +315,34 @@ public sealed partial class WebhookDeliverer(
         {
             window.Release();
         }
+    }
+
+    private static string OutcomeName(WebhookOutcome outcome) => outcome switch
+    {
+        WebhookOutcome.Succeeded => "succeeded",
+        WebhookOutcome.Retrying => "retrying",
+        _ => "failed",
+    };
+
+    /// <summary>The event's time, the body's top-level "timestamp" (written second, after "type").</summary>
+    private static DateTimeOffset? EventTimeOf(ReadOnlySpan<byte> body)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(body);
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("timestamp"u8))
+                {
+                    return reader.Read() && reader.TryGetDateTimeOffset(out var at) ? at : null;
+                }
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+
+        return null;
     }
 
     private WebhookSettlement Settle(WebhookJob job, DateTimeOffset startedAt, WebhookResponse response)

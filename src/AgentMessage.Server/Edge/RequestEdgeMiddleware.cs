@@ -85,7 +85,7 @@ public sealed partial class RequestEdgeMiddleware(RequestDelegate next, ILoggerF
     /// so no phone number or other value from the path reaches a log; a path no route matched, with
     /// every run of digits masked.
     /// </summary>
-    private static string LoggedPath(HttpContext context) =>
+    internal static string LoggedPath(HttpContext context) =>
         context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { Length: > 0 } template }
             ? template
             : DigitRuns().Replace(context.Request.Path.Value ?? string.Empty, "#");

@@ -46,6 +46,7 @@ public static class AgentMessageApp
 
         // Without shared state nothing else could create an organization: the seed is the only way in.
         builder.Services.AddDevSeed(forced: !shared);
+        builder.AddAgentMessageTelemetry();
         overrideServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -67,6 +68,7 @@ public static class AgentMessageApp
         }
 
         app.MapOpenApiDocument();
+        app.MapAgentMessageTelemetry();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
         app.MapGet("/healthz", (HttpContext context) => RestEnvelope.WriteSuccessAsync(context, 200, w => StatusBody(w, "ok")));

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using AgentMessage.Core.Refusals;
+using AgentMessage.Core.Telemetry;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -10,7 +12,7 @@ namespace AgentMessage.Server.Infrastructure.Redis;
 /// the first success after it is logged as the recovery, so an outage makes two log lines, not one
 /// per request. The multiplexer reconnects by itself, so service resumes without a restart.
 /// </summary>
-public sealed partial class RedisGate(IConnectionMultiplexer multiplexer, IOptions<RedisOptions> options, ILogger<RedisGate> logger)
+public sealed partial class RedisGate(IConnectionMultiplexer multiplexer, IOptions<RedisOptions> options, AgentMessageTelemetry telemetry, ILogger<RedisGate> logger)
 {
     private int failing;
 
@@ -18,9 +20,12 @@ public sealed partial class RedisGate(IConnectionMultiplexer multiplexer, IOptio
 
     public async Task<T> RunAsync<T>(Func<IDatabase, Task<T>> operation)
     {
+        var started = telemetry.MeasuresRedis ? Stopwatch.GetTimestamp() : 0;
+        var outcome = "error";
         try
         {
             var result = await operation(multiplexer.GetDatabase());
+            outcome = "ok";
             if (Volatile.Read(ref failing) == 1 && Interlocked.Exchange(ref failing, 0) == 1)
             {
                 LogRecovered();
@@ -36,6 +41,13 @@ public sealed partial class RedisGate(IConnectionMultiplexer multiplexer, IOptio
             }
 
             throw new StoreUnavailableException("Redis", options.Value.UnavailableRetryAfter, exception);
+        }
+        finally
+        {
+            if (started != 0)
+            {
+                telemetry.RedisCall(Stopwatch.GetElapsedTime(started), outcome);
+            }
         }
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Messaging;
+using AgentMessage.Core.Telemetry;
 using AgentMessage.Server.Infrastructure.Smpp.Protocol;
 using Microsoft.Extensions.Options;
 
@@ -47,6 +48,22 @@ public sealed partial class SmppCarrierGateway(
     private readonly ConcurrentDictionary<string, int> attempts = new(StringComparer.Ordinal);
 
     public async ValueTask<CarrierSubmission> SubmitAsync(Message message, CancellationToken cancellationToken)
+    {
+        using var activity = AgentMessageTelemetry.Source.StartActivity("SMPP submit_sm", System.Diagnostics.ActivityKind.Client);
+        var submission = await SubmitPartsAsync(message, cancellationToken);
+        if (activity is not null)
+        {
+            activity.SetTag(AgentMessageTelemetry.OutcomeTag, submission.Accepted ? "accepted" : submission.RetryAfter is null ? "rejected" : "deferred");
+            if (!submission.Accepted)
+            {
+                activity.SetTag(AgentMessageTelemetry.ErrorCodeTag, submission.ErrorCode);
+            }
+        }
+
+        return submission;
+    }
+
+    private async ValueTask<CarrierSubmission> SubmitPartsAsync(Message message, CancellationToken cancellationToken)
     {
         var reference = CarrierReference.Of(message);
         var encoded = SmppText.Encode(message.Text);

@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using AgentMessage.Core.Telemetry;
 using AgentMessage.Server.Infrastructure.Smpp.Protocol;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -30,7 +31,7 @@ public sealed partial class SmppLink : BackgroundService, IHealthCheck
     private readonly SmppConnection?[] sessions;
     private readonly TaskCompletionSource firstBind = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public SmppLink(IOptions<SmppOptions> options, IOptions<CarrierGatewayOptions> gateway, ISmppInboundHandler inbound, TimeProvider time, ILoggerFactory loggers)
+    public SmppLink(IOptions<SmppOptions> options, IOptions<CarrierGatewayOptions> gateway, ISmppInboundHandler inbound, AgentMessageTelemetry telemetry, TimeProvider time, ILoggerFactory loggers)
     {
         this.options = options.Value;
         enabled = gateway.Value.IsSmpp;
@@ -40,6 +41,28 @@ public sealed partial class SmppLink : BackgroundService, IHealthCheck
         this.loggers = loggers;
         sessions = new SmppConnection?[Math.Max(1, this.options.Binds)];
         Pacer = new SubmitPacer(this.options.MaxSubmitsPerSecond, time);
+        if (enabled)
+        {
+            telemetry.ObserveSmpp(() => BoundCount, () => Outstanding, () => BoundCount * this.options.WindowSize);
+        }
+    }
+
+    /// <summary>Requests awaiting their answer on the binds up (the window in use).</summary>
+    private int Outstanding
+    {
+        get
+        {
+            var outstanding = 0;
+            foreach (var session in sessions)
+            {
+                if (session is { IsBound: true } bound)
+                {
+                    outstanding += bound.Outstanding;
+                }
+            }
+
+            return outstanding;
+        }
     }
 
     /// <summary>How many binds are up now.</summary>

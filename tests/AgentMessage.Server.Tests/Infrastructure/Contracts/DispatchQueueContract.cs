@@ -267,6 +267,27 @@ public abstract class DispatchQueueContract
         Assert.Contains(org, await stores.Get<IDispatchQueue>().OrganizationsAsync(Ct));
     }
 
+    [Fact]
+    public async Task A_snapshot_counts_the_due_messages_and_dates_the_oldest_but_not_later_or_taken_ones()
+    {
+        await using var stores = await CreateStoresAsync();
+        var queue = stores.Get<IDispatchQueue>();
+        var empty = await queue.SnapshotAsync(Ct);
+        var org = ContractData.Organization();
+        var first = await AdmitAsync(stores, org);
+        stores.Time.Advance(TimeSpan.FromSeconds(2));
+        await AdmitAsync(stores, org, priority: MessagePriority.High);
+        await AdmitAsync(stores, org, from: ContractData.Number());
+        await AdmitAsync(stores, org, sendAt: stores.Time.GetUtcNow().AddMinutes(5));
+        var taken = await AdmitAsync(stores, ContractData.Organization());
+        await queue.TakeAsync(taken.OrganizationId, 10, Lease, Ct);
+
+        var snapshot = await queue.SnapshotAsync(Ct);
+
+        Assert.Equal(empty.Depth + 3, snapshot.Depth);
+        Assert.True(snapshot.OldestDueAt <= first.CreatedAt, $"{snapshot.OldestDueAt} is later than {first.CreatedAt}");
+    }
+
     private static async Task<Message> AdmitAsync(
         StoreHarness stores,
         string org,

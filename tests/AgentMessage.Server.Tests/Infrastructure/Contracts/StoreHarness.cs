@@ -94,6 +94,8 @@ public sealed class StoreHarness : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging();
+        services.AddMetrics();
+        services.AddSingleton<AgentMessage.Core.Telemetry.AgentMessageTelemetry>();
         services.AddSingleton<TimeProvider>(time);
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section);
         services.AddOptions<MessagingOptions>().BindConfiguration(MessagingOptions.Section);

@@ -100,6 +100,14 @@ public sealed partial class CarrierSimulator : ICarrierGateway, IAsyncDisposable
 
     public async ValueTask<CarrierSubmission> SubmitAsync(Message message, CancellationToken cancellationToken)
     {
+        using var activity = AgentMessage.Core.Telemetry.AgentMessageTelemetry.Source.StartActivity("CarrierSimulator submit", System.Diagnostics.ActivityKind.Client);
+        var submission = await SimulateAsync(message, cancellationToken);
+        activity?.SetTag(AgentMessage.Core.Telemetry.AgentMessageTelemetry.OutcomeTag, submission.Accepted ? "accepted" : "rejected");
+        return submission;
+    }
+
+    private async ValueTask<CarrierSubmission> SimulateAsync(Message message, CancellationToken cancellationToken)
+    {
         if (options.SubmitLatency > TimeSpan.Zero)
         {
             await Task.Delay(options.SubmitLatency, time, cancellationToken);

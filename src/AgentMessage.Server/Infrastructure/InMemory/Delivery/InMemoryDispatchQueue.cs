@@ -187,6 +187,46 @@ public sealed class InMemoryDispatchQueue(InMemoryMessageStore messages, InMemor
     public Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         doorbell.WaitAsync(timeout, time, cancellationToken);
 
+    public ValueTask<QueueSnapshot> SnapshotAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        long depth = 0;
+        DateTimeOffset? oldest = null;
+        lock (gate)
+        {
+            foreach (var (organizationId, schedule) in organizations)
+            {
+                foreach (var ((dueTicks, _), _) in schedule.Scheduled)
+                {
+                    if (dueTicks > now.UtcTicks)
+                    {
+                        break;
+                    }
+
+                    depth++;
+                    oldest = Earlier(oldest, new DateTimeOffset(dueTicks, TimeSpan.Zero));
+                }
+
+                foreach (var lane in schedule.Lanes)
+                {
+                    depth += lane.High.Count + lane.Default.Count;
+                    foreach (var head in (LinkedListNode<Entry>?[])[lane.High.First, lane.Default.First])
+                    {
+                        if (head is not null && messages.Find(organizationId, head.Value.MessageId) is { } message)
+                        {
+                            oldest = Earlier(oldest, message.SendAt ?? message.CreatedAt);
+                        }
+                    }
+                }
+            }
+        }
+
+        return ValueTask.FromResult(new QueueSnapshot(depth, oldest));
+    }
+
+    private static DateTimeOffset Earlier(DateTimeOffset? current, DateTimeOffset candidate) =>
+        current is { } at && at <= candidate ? at : candidate;
+
     private OrganizationSchedule For(string organizationId)
     {
         if (!organizations.TryGetValue(organizationId, out var schedule))
@@ -224,6 +264,8 @@ public sealed class InMemoryDispatchQueue(InMemoryMessageStore messages, InMemor
         public int Turn { get; set; }
 
         public bool HasWork => Scheduled.Count > 0 || lanes.Values.Any(l => !l.IsEmpty);
+
+        public IEnumerable<Lane> Lanes => lanes.Values;
 
         public Lane Lane(string number)
         {

@@ -230,5 +230,38 @@ public static class DispatchScripts
         return {moved, redis.call('XLEN', KEYS[1])}
         """;
 
+    /// <summary>
+    /// Reads one organization's waiting messages for the queue gauges, changing nothing. KEYS:
+    /// scheduled, ready high, ready default. ARGV: key prefix, now (ms). Counts the scheduled
+    /// messages already due and every lane of a ready number; the oldest is the earliest due score,
+    /// or a lane head's send_at (else created_at) as stored, in the stored JSON's UTC format, which
+    /// orders as text. Returns {depth, oldest due ms or '', oldest lane head time or ''}.
+    /// </summary>
+    public static readonly string Snapshot = $$"""
+        local prefix = ARGV[1]
+        local now = tonumber(ARGV[2])
+        local depth = redis.call('ZCOUNT', KEYS[1], '-inf', now)
+        local first = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
+        local due = first[2] or ''
+        local oldest = ''
+        for i, priority in ipairs({'{{High}}', '{{Default}}'}) do
+          for _, number in ipairs(redis.call('ZRANGE', KEYS[i + 1], 0, -1)) do
+            local lane = prefix .. '{{RedisKeys.DispatchLaneInfix}}' .. number .. ':' .. priority
+            depth = depth + redis.call('LLEN', lane)
+            local head = redis.call('LINDEX', lane, 0)
+            if head then
+              local json = redis.call('HGET', prefix .. '{{RedisKeys.MessageInfix}}' .. head, '{{RedisFields.MessageJson}}')
+              if json then
+                local m = cjson.decode(json)
+                local at = m['send_at']
+                if type(at) ~= 'string' then at = m['created_at'] end
+                if type(at) == 'string' and (oldest == '' or at < oldest) then oldest = at end
+              end
+            end
+          end
+        end
+        return {depth, due, oldest}
+        """;
+
     private static string Stored(DeliveryStatus status) => StoredNames.DeliveryStatus.ToStored(status);
 }

@@ -199,6 +199,41 @@ public sealed class RedisDispatchQueue(RedisGate redis, IOptions<DeliveryOptions
 
     /// <summary>Waits for a doorbell, and no longer than until the first organization set aside by
     /// its next due time is due again: the dispatcher, which was given none of them, does not know it.</summary>
+    public async ValueTask<QueueSnapshot> SnapshotAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var organizations = await redis.RunAsync(db => db.SetMembersAsync(RedisKeys.DispatchOrganizations));
+        long depth = 0;
+        DateTimeOffset? oldest = null;
+        foreach (var member in organizations)
+        {
+            var organizationId = (string)member!;
+            RedisKey[] keys =
+            [
+                RedisKeys.DispatchScheduled(organizationId),
+                RedisKeys.DispatchReady(organizationId, MessagePriority.High),
+                RedisKeys.DispatchReady(organizationId, MessagePriority.Default),
+            ];
+            RedisValue[] args = [RedisKeys.OrgPrefix(organizationId), now.ToUnixTimeMilliseconds()];
+            var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(DispatchScripts.Snapshot, keys, args)))!;
+            depth += (long)reply[0];
+            if ((string?)reply[1] is { Length: > 0 } dueMs)
+            {
+                oldest = Earlier(oldest, DateTimeOffset.FromUnixTimeMilliseconds((long)double.Parse(dueMs, CultureInfo.InvariantCulture)));
+            }
+
+            if ((string?)reply[2] is { Length: > 0 } headAt && DateTimeOffset.TryParse(headAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+            {
+                oldest = Earlier(oldest, at);
+            }
+        }
+
+        return new QueueSnapshot(depth, oldest);
+    }
+
+    private static DateTimeOffset Earlier(DateTimeOffset? current, DateTimeOffset candidate) =>
+        current is { } at && at <= candidate ? at : candidate;
+
     public Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
