@@ -13,6 +13,10 @@ public sealed class TelemetryOptions
     /// place they would go.</summary>
     public bool? RecordTraces { get; set; }
 
+    /// <summary>Whether the platform's meters (ASP.NET Core hosting, Kestrel, routing, HttpClient,
+    /// the runtime) are exported beside the domain's.</summary>
+    public bool PlatformMetrics { get; set; } = true;
+
     /// <summary>How old the dispatch queue gauges' reading may be before a collection refreshes it.</summary>
     public TimeSpan QueueGaugeRefresh { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -60,6 +60,7 @@ public static class TelemetryRegistration
         // Spans nobody receives are not worth recording: without an exporter only their ids are
         // kept (a log line still names its trace, a caller's traceparent still flows on).
         var record = builder.Configuration.GetValue<bool?>($"{TelemetryOptions.Section}:RecordTraces") ?? otlp;
+        var platform = builder.Configuration.GetValue($"{TelemetryOptions.Section}:PlatformMetrics", true);
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ServiceName))
             .WithTracing(tracing =>
@@ -86,12 +87,18 @@ public static class TelemetryRegistration
                     tracing.AddRedisInstrumentation(o => o.SetVerboseDatabaseStatements = false);
                 }
             })
-            .WithMetrics(metrics => metrics
-                .AddMeter(AgentMessageTelemetry.Name)
-                .AddMeter(PlatformMeters)
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(AgentMessageTelemetry.Name);
+                if (platform)
+                {
+                    metrics.AddMeter(PlatformMeters);
+                }
+
                 // Each scrape is collected fresh: a scraper comes every few seconds at most, and
                 // a cached answer would hide what just happened.
-                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+                metrics.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
+            });
         if (otlp)
         {
             telemetry.WithLogging(configureBuilder: null, configureOptions: o => o.IncludeScopes = true).UseOtlpExporter();

@@ -56,6 +56,19 @@ public sealed class TelemetryTests(RedisFixture redis, WebhookReceiverFixture re
     }
 
     [Fact]
+    public async Task WithoutPlatformMetrics_TheDomainsInstrumentsStay_AndTheRequestMetersGo()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["AgentMessage:Telemetry:PlatformMetrics"] = "false" });
+
+        await server.SendAsync(OrdinaryRecipient);
+        var metrics = await ScrapeAsync(server);
+
+        Assert.True(Value(metrics, "agentmessage_sends_accepted_total", "agentmessage_channel=\"sms\"") >= 1, metrics);
+        Assert.DoesNotContain("http_server_request_duration_seconds", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("kestrel_", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Metrics_AfterADeliveredMessage_ShowTheSubmissionTheReceiptAndTheirTimes()
     {
         await using var server = await TestServer.StartAsync(Settings());
