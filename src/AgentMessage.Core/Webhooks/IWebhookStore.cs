@@ -6,6 +6,8 @@ namespace AgentMessage.Core.Webhooks;
 /// Webhook endpoints and their pending deliveries (docs/API.md section 13). On Redis every pending
 /// delivery is durable and any instance may deliver it; a taken delivery is leased, and returns to
 /// the queue when its taker dies. An endpoint's deliveries in flight are capped across instances.
+/// A store rings <see cref="WebhookSignals.Work"/> (on every instance it serves) when it queues a
+/// delivery or enables an endpoint, so the deliverer looks at once.
 /// </summary>
 public interface IWebhookStore
 {

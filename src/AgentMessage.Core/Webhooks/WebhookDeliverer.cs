@@ -26,7 +26,6 @@ public sealed partial class WebhookDeliverer(
     IWebhookPayloadWriter payloads,
     IWebhookTransport transport,
     WebhookSignals signals,
-    WebhookManager manager,
     StatusEventHub hub,
     AgentMessageTelemetry telemetry,
     IOptions<WebhookOptions> options,
@@ -57,7 +56,6 @@ public sealed partial class WebhookDeliverer(
         }
 
         hub.AddTap(_ => signals.Events.Ring());
-        manager.WorkQueued += _ => signals.Work.Ring();
         using var window = new SemaphoreSlim(settings.MaxInFlight, settings.MaxInFlight);
         var recorder = Task.Run(RecordAsync, CancellationToken.None);
         var fanOut = Task.Run(() => FanOutLoopAsync(stoppingToken), CancellationToken.None);

@@ -25,9 +25,6 @@ public sealed class WebhookManager(
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 100;
 
-    /// <summary>Rings when a delivery is queued or an endpoint enabled, so the deliverer looks at once.</summary>
-    public event Action<string>? WorkQueued;
-
     public async Task<WebhookEndpoint> CreateAsync(Caller caller, string url, IReadOnlyList<string> events, string description, CancellationToken cancellationToken)
     {
         var problems = new Dictionary<string, string>();
@@ -97,11 +94,6 @@ public sealed class WebhookManager(
             throw NotFound();
         }
 
-        if (updated.Enabled && !current.Enabled)
-        {
-            WorkQueued?.Invoke(caller.OrganizationId);
-        }
-
         return updated;
     }
 
@@ -139,7 +131,6 @@ public sealed class WebhookManager(
         var eventId = "evt_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(13));
         var body = payloads.WriteTestEvent(MessageTimes.Stamp(time.GetUtcNow()), endpoint.Id);
         await store.EnqueueAsync(caller.OrganizationId, endpoint.Id, new WebhookEvent(eventId, WebhookEventTypes.Test, body), cancellationToken);
-        WorkQueued?.Invoke(caller.OrganizationId);
         return eventId;
     }
 

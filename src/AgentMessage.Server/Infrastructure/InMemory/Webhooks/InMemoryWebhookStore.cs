@@ -8,7 +8,7 @@ namespace AgentMessage.Server.Infrastructure.InMemory.Webhooks;
 /// store (one job per endpoint and event, leases, the per-endpoint cap, disabling), in this
 /// process only. The fan-out reads the in-memory status log from a cursor per organization.
 /// </summary>
-public sealed class InMemoryWebhookStore(IStatusEventLog log, TimeProvider time) : IWebhookStore
+public sealed class InMemoryWebhookStore(IStatusEventLog log, WebhookSignals signals, TimeProvider time) : IWebhookStore
 {
     private readonly object gate = new();
     private readonly Dictionary<string, Organization> organizations = new(StringComparer.Ordinal);
@@ -71,6 +71,8 @@ public sealed class InMemoryWebhookStore(IStatusEventLog log, TimeProvider time)
                 {
                     job.DueAt = now;
                 }
+
+                signals.Work.Ring();
             }
 
             return ValueTask.FromResult(true);
@@ -158,6 +160,7 @@ public sealed class InMemoryWebhookStore(IStatusEventLog log, TimeProvider time)
             {
                 var job = new WebhookJob(endpointId, webhookEvent.EventId, webhookEvent.Type, 1, webhookEvent.Body);
                 org.Jobs.TryAdd(job.JobId, new PendingJob(job, time.GetUtcNow()));
+                signals.Work.Ring();
             }
 
             return ValueTask.CompletedTask;
