@@ -92,6 +92,10 @@ public static class RedisKeys
 
     public static RedisKey Events(string org) => $"{Org(org)}:events";
 
+    /// <summary>String set for a moment when a send rings the events doorbell: sends inside that
+    /// moment do not ring it again (Delivery.RingEcho says why no event is missed).</summary>
+    public static RedisKey EventsRung(string org) => $"{Org(org)}:events:rung";
+
     /// <summary>The organizations that have ever queued a message (dispatchers look at theirs).</summary>
     public static RedisKey DispatchOrganizations => "am:dispatch:orgs";
 

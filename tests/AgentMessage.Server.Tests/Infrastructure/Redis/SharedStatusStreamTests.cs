@@ -107,6 +107,37 @@ public sealed class SharedStatusStreamTests(RedisFixture redis) : IClassFixture<
         Assert.Equal(System.Net.HttpStatusCode.OK, afterwards.Response.StatusCode);
     }
 
+    [Fact]
+    public async Task BurstOfSends_RingsTheEventsDoorbellLessThanOncePerSend_AndAStreamElsewhereGetsEveryEvent()
+    {
+        await using var instances = await StartAsync();
+        using var all = instances.B.Messaging.StreamStatus(new StreamStatusRequest(), TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        await all.ResponseHeadersAsync;
+        var rings = 0;
+        var subscriber = instances.Redis.Connection.GetSubscriber();
+        await subscriber.SubscribeAsync(RedisKeys.EventsChannel, (_, _) => Interlocked.Increment(ref rings));
+
+        // A marker left by a ring a moment ago keeps a send quiet; once it lapses, the next send rings.
+        await instances.Redis.Database.StringSetAsync(RedisKeys.EventsRung(DevSeed.OrganizationId), "1", TimeSpan.FromSeconds(30));
+        var quiet = await instances.A.SendAsync(DeliverySupport.OrdinaryRecipient);
+        await instances.Redis.Database.KeyDeleteAsync(RedisKeys.EventsRung(DevSeed.OrganizationId));
+        var ringing = await instances.A.SendAsync(DeliverySupport.OrdinaryRecipient);
+        var burst = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => instances.A.SendAsync(DeliverySupport.OrdinaryRecipient)));
+
+        var sent = new HashSet<string>([quiet, ringing, .. burst]);
+        var seen = new HashSet<string>();
+        while (seen.Count < sent.Count)
+        {
+            var next = await NextAsync(all);
+            Assert.Equal(MessageStatus.Queued, next.Status);
+            Assert.True(seen.Add(next.MessageId), $"{next.MessageId} came twice");
+        }
+
+        await subscriber.UnsubscribeAllAsync();
+        Assert.Equal(sent, seen);
+        Assert.InRange(rings, 1, sent.Count - 1);
+    }
+
     private Task<RedisInstances> StartAsync(params (string Key, string Value)[] extra)
     {
         var settings = new Dictionary<string, string> { ["AgentMessage:Delivery:Workers"] = "0" };

@@ -10,6 +10,8 @@ namespace AgentMessage.Server.Infrastructure.Redis.Delivery;
 /// when an organization has new events; the reader then reads that organization's stream from
 /// where it last stopped (plain XRANGE: StackExchange.Redis has no blocking reads) and hands the
 /// events to the local <see cref="StatusEventHub"/>, which fans them out to every open stream.
+/// Sends ring at most once per <see cref="RingEcho.Window"/> and organization, so each ring is
+/// followed by one more read once that organization's rings have gone quiet (<see cref="RingEcho"/>).
 /// Only organizations with open streams here are read, and each is also polled once a second, in
 /// case a doorbell was lost while the connection was down. That second is measured on the host's
 /// <see cref="TimeProvider"/>.
@@ -20,6 +22,7 @@ public sealed class RedisEventReader(RedisGate redis, RedisStatusStore log, Stat
     private readonly ConcurrentDictionary<string, bool> rung = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> lastSeen = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim doorbell = new(0);
+    private RingEcho? echo;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -76,19 +79,34 @@ public sealed class RedisEventReader(RedisGate redis, RedisStatusStore log, Stat
     {
         try
         {
-            await redis.Multiplexer.GetSubscriber().SubscribeAsync(RedisKeys.EventsChannel, (_, org) =>
+            // The marker's window passes on Redis's clock, so the echo waits on the real one.
+            echo ??= new RingEcho(TimeProvider.System, orgs =>
             {
-                rung[(string)org!] = true;
-                if (doorbell.CurrentCount == 0)
+                foreach (var org in orgs)
                 {
-                    doorbell.Release();
+                    Ring(org);
                 }
+            });
+            await redis.Multiplexer.GetSubscriber().SubscribeAsync(RedisKeys.EventsChannel, (_, value) =>
+            {
+                var org = (string)value!;
+                Ring(org);
+                echo.Heard(org);
             });
             return true;
         }
         catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)
         {
             return false;
+        }
+    }
+
+    private void Ring(string org)
+    {
+        rung[org] = true;
+        if (doorbell.CurrentCount == 0)
+        {
+            doorbell.Release();
         }
     }
 
@@ -119,6 +137,7 @@ public sealed class RedisEventReader(RedisGate redis, RedisStatusStore log, Stat
 
     public override void Dispose()
     {
+        echo?.Dispose();
         doorbell.Dispose();
         base.Dispose();
     }

@@ -4,6 +4,7 @@ using AgentMessage.Core.Idempotency;
 using AgentMessage.Core.Messaging;
 using AgentMessage.Core.RateLimiting;
 using AgentMessage.Core.Storage;
+using AgentMessage.Server.Infrastructure.Redis.Delivery;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -41,6 +42,7 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
                 : RedisKeys.DispatchLane(org, message.From, message.Priority),
             RedisKeys.Events(org),
             RedisKeys.DispatchReady(org, message?.Priority ?? MessagePriority.Default),
+            RedisKeys.EventsRung(org),
         ];
         RedisValue[] args =
         [
@@ -64,6 +66,7 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
             StoredNames.MessagePriority.ToStored(message?.Priority ?? MessagePriority.Default),
             message?.ValidUntil is { } validUntil ? validUntil.ToUnixTimeMilliseconds() : string.Empty,
             request.PaceInterval.TotalMilliseconds,
+            (long)RingEcho.Window.TotalMilliseconds,
         ];
         var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.AdmitSend, keys, args)))!;
         if ((int)reply[0] == -1)

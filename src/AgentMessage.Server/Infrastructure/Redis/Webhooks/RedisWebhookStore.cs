@@ -17,8 +17,12 @@ namespace AgentMessage.Server.Infrastructure.Redis.Webhooks;
 /// Doorbells: the status events channel rings the fan-out; the webhooks channel, published when
 /// deliveries are queued or an endpoint is enabled, rings every instance's delivery loop.
 /// </summary>
-public sealed class RedisWebhookStore(RedisGate redis, WebhookSignals signals, TimeProvider time) : IWebhookStore
+public sealed class RedisWebhookStore(RedisGate redis, WebhookSignals signals, TimeProvider time) : IWebhookStore, IDisposable
 {
+    // Sends ring the events doorbell at most once per RingEcho.Window: the fan-out looks again
+    // after each ring. The window passes on Redis's clock, so the echo waits on the real one.
+    private readonly RingEcho echo = new(TimeProvider.System, _ => signals.Events.Ring());
+
     public const string ConsumerGroup = "webhooks";
     public const string WorkChannelName = "am:webhooks";
 
@@ -311,7 +315,11 @@ public sealed class RedisWebhookStore(RedisGate redis, WebhookSignals signals, T
         try
         {
             var subscriber = redis.Multiplexer.GetSubscriber();
-            await subscriber.SubscribeAsync(RedisKeys.EventsChannel, (_, _) => signals.Events.Ring());
+            await subscriber.SubscribeAsync(RedisKeys.EventsChannel, (_, org) =>
+            {
+                signals.Events.Ring();
+                echo.Heard((string)org!);
+            });
             await subscriber.SubscribeAsync(WorkChannel, (_, _) => signals.Work.Ring());
         }
         catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)
@@ -319,4 +327,6 @@ public sealed class RedisWebhookStore(RedisGate redis, WebhookSignals signals, T
             Volatile.Write(ref subscribed, 0);
         }
     }
+
+    public void Dispose() => echo.Dispose();
 }

@@ -1,0 +1,89 @@
+namespace AgentMessage.Server.Infrastructure.Redis.Delivery;
+
+/// <summary>
+/// The second look a coalesced doorbell needs. The send script rings an organization's events
+/// doorbell only when it has not rung in the last <see cref="Window"/> (<see cref="RedisKeys.EventsRung"/>),
+/// so at thousands of sends per second the instances hear hundreds of rings instead of thousands.
+/// An event written inside that window rings nobody; so whoever reads on a ring reads that
+/// organization again once its rings have been quiet for <see cref="Quiet"/>, which is longer than
+/// the window: that read comes after every event the ring's marker kept quiet.
+/// </summary>
+public sealed class RingEcho : IDisposable
+{
+    /// <summary>How long a ring keeps the next sends quiet (the marker's lifetime in Redis).</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>How long after an organization's last ring its echo comes.</summary>
+    public static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(5);
+
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, long> due = new(StringComparer.Ordinal);
+    private readonly TimeProvider time;
+    private readonly Action<IReadOnlyList<string>> echo;
+    private readonly ITimer timer;
+    private bool armed;
+
+    /// <param name="echo">Called on a timer thread with the organizations whose echo is due.</param>
+    public RingEcho(TimeProvider time, Action<IReadOnlyList<string>> echo)
+    {
+        this.time = time;
+        this.echo = echo;
+        timer = time.CreateTimer(static state => ((RingEcho)state!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>A ring for <paramref name="organizationId"/> was heard: its echo moves to <see cref="Quiet"/> from now.</summary>
+    public void Heard(string organizationId)
+    {
+        lock (gate)
+        {
+            due[organizationId] = time.GetTimestamp() + Ticks(Quiet);
+            if (!armed)
+            {
+                // Every other due time is earlier than this one, so an armed timer is early enough.
+                armed = true;
+                timer.Change(Quiet, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    private void Fire()
+    {
+        List<string>? ready = null;
+        lock (gate)
+        {
+            var now = time.GetTimestamp();
+            long? next = null;
+            foreach (var (org, at) in due)
+            {
+                if (at <= now)
+                {
+                    (ready ??= []).Add(org);
+                }
+                else if (next is not { } soonest || at < soonest)
+                {
+                    next = at;
+                }
+            }
+
+            foreach (var org in ready ?? [])
+            {
+                due.Remove(org);
+            }
+
+            armed = next is not null;
+            if (next is { } at2)
+            {
+                timer.Change(TimeSpan.FromTicks(Math.Max(1, (at2 - now) * TimeSpan.TicksPerSecond / time.TimestampFrequency)), Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        if (ready is not null)
+        {
+            echo(ready);
+        }
+    }
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * time.TimestampFrequency);
+
+    public void Dispose() => timer.Dispose();
+}
