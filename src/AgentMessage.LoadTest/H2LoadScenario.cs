@@ -21,6 +21,9 @@ public sealed partial class H2LoadScenario(LoadOptions options)
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long each call runs in one round of the warm-up (<see cref="JitWarmUp"/>).</summary>
+    internal static readonly TimeSpan WarmUpRound = TimeSpan.FromSeconds(2);
+
     public async Task<IReadOnlyList<DispatchMeasurement>> RunAsync(CancellationToken ct)
     {
         if (FindH2Load() is not { } h2load)
@@ -29,7 +32,7 @@ public sealed partial class H2LoadScenario(LoadOptions options)
             return [];
         }
 
-        Console.WriteLine($"== h2load: {Connections} connections × {StreamsPerConnection} streams; one unmeasured window of each call, then {WarmUp.TotalSeconds:0} s warm-up + 2 × {Window.TotalSeconds:0} s windows per call, mirrored");
+        Console.WriteLine($"== h2load: {Connections} connections × {StreamsPerConnection} streams; rounds of every call until the JIT is quiet, then {WarmUp.TotalSeconds:0} s warm-up + 2 × {Window.TotalSeconds:0} s windows per call, mirrored");
         await using var redis = await RedisServer.StartAsync(new RedisServerOptions(Persistent: false, ClientName: RedisMonitor.ToolClientName, DirectoryPrefix: "agentmessage-loadtest-redis-"), ct);
         // Every send's event kept, so the sends can be counted afterwards.
         string[] settings = [.. options.ServerSettings, "--AgentMessage:Delivery:EventLogLength=100000000"];
@@ -42,11 +45,14 @@ public sealed partial class H2LoadScenario(LoadOptions options)
                 Frame(new SendMessageRequest { From = LoadTestRun.Sender, To = LoadTestRun.Recipient, Text = "h2load message" }.ToByteArray()), grpc: true, directory);
             var rest = Call("REST POST /v1/messages (HTTP/1.1)", server.RestUrl, "/v1/messages",
                 System.Text.Encoding.UTF8.GetBytes($$"""{"from":"{{LoadTestRun.Sender}}","to":"{{LoadTestRun.Recipient}}","text":"h2load message"}"""), grpc: false, directory);
-            // A fresh server is cold (JIT tiers, pools): one unmeasured window of each call first.
-            foreach (var call in (HttpCall[])[noop, send, rest])
+            // A fresh server is cold (JIT tiers, pools): every call, round after round, until its JIT is quiet.
+            Console.WriteLine("   " + await JitWarmUp.RunAsync(server, async token =>
             {
-                await RunH2LoadAsync(h2load, call, ct);
-            }
+                foreach (var call in (HttpCall[])[noop, send, rest])
+                {
+                    await RunH2LoadAsync(h2load, call, token, WarmUpRound);
+                }
+            }, ct));
 
             var primed = await EventLog.LengthAsync(redis.Database, LoadTestRun.Organization);
             HttpCall[] order = [noop, send, rest, rest, send, noop];
@@ -101,15 +107,17 @@ public sealed partial class H2LoadScenario(LoadOptions options)
         return frame;
     }
 
-    internal static async Task<H2LoadResult> RunH2LoadAsync(string h2load, HttpCall call, CancellationToken ct)
+    /// <summary>One h2load run of <paramref name="call"/>: a 2 s warm-up and a 5 s window, or only
+    /// <paramref name="unmeasured"/> of load when given (a warm-up round).</summary>
+    internal static async Task<H2LoadResult> RunH2LoadAsync(string h2load, HttpCall call, CancellationToken ct, TimeSpan? unmeasured = null)
     {
         var arguments = new List<string>
         {
             "-c", Connections.ToString(CultureInfo.InvariantCulture),
             "-m", (call.Grpc ? StreamsPerConnection : 1).ToString(CultureInfo.InvariantCulture),
             "-t", "1",
-            "-D", Window.TotalSeconds.ToString(CultureInfo.InvariantCulture),
-            $"--warm-up-time={WarmUp.TotalSeconds.ToString(CultureInfo.InvariantCulture)}",
+            "-D", (unmeasured ?? Window).TotalSeconds.ToString(CultureInfo.InvariantCulture),
+            $"--warm-up-time={(unmeasured is null ? WarmUp : TimeSpan.Zero).TotalSeconds.ToString(CultureInfo.InvariantCulture)}",
             "-d", call.BodyFile,
             "-H", $"authorization: Bearer {ServerProcess.ApiKey}",
         };

@@ -381,22 +381,26 @@ public sealed class LoadTestRun : IAsyncDisposable
     }
 
     /// <summary>
-    /// Every kind of call for a few seconds before anything is measured, so that the server's JIT
-    /// (tiered compilation, dynamic PGO) has settled and no scenario pays for its code paths being
-    /// compiled while it runs, whatever order the scenarios run in.
+    /// Every kind of call, a second each, round after round until the server's JIT is quiet
+    /// (<see cref="JitWarmUp"/>), before anything is measured: so that no scenario pays for its code
+    /// paths being compiled while it runs, whatever order the scenarios run in.
     /// </summary>
     private async Task WarmUpAsync(CancellationToken ct)
     {
-        var each = TimeSpan.FromSeconds(3);
-        Console.WriteLine($"== warm-up, not measured: {each.TotalSeconds:0} s each of the health check, gRPC, REST and keyed sends");
-        foreach (var call in new Func<int, long, CancellationToken, Task<Outcome>>[] { NoopAsync, GrpcSendAsync, RestSendAsync, IdempotentSendAsync })
+        var each = TimeSpan.FromSeconds(1);
+        Console.WriteLine($"== warm-up, not measured: rounds of {each.TotalSeconds:0} s each of the health check, gRPC, REST and keyed sends until the server's JIT is quiet");
+        var line = await JitWarmUp.RunAsync(server, async token =>
         {
-            var result = await LoadRunner.ClosedLoopAsync(redis, server, options.Callers, TimeSpan.Zero, each, call, ct);
-            if (result.Errors > 0)
+            foreach (var call in new Func<int, long, CancellationToken, Task<Outcome>>[] { NoopAsync, GrpcSendAsync, RestSendAsync, IdempotentSendAsync })
             {
-                throw new InvalidOperationException($"errors during the warm-up: {string.Join("; ", result.ErrorLog.Describe().Take(3))}");
+                var result = await LoadRunner.ClosedLoopAsync(redis, server, options.Callers, TimeSpan.Zero, each, call, token);
+                if (result.Errors > 0)
+                {
+                    throw new InvalidOperationException($"errors during the warm-up: {string.Join("; ", result.ErrorLog.Describe().Take(3))}");
+                }
             }
-        }
+        }, ct);
+        Console.WriteLine($"   {line}");
     }
 
     // ---- the calls ----
@@ -470,15 +474,60 @@ public sealed class LoadTestRun : IAsyncDisposable
         return measured;
     }
 
+    private IReadOnlyList<RuntimeCounters> pacedRuntime = [];
+
     private async Task<Measured> PacedAsync(Measured closed, CancellationToken ct)
     {
         var name = $"SendMessage gRPC, open loop at {Pct(options.PacedFraction)} of its max";
         var rate = closed.Result.Rate * options.PacedFraction;
         Console.WriteLine($"== {name}: {rate:0} calls/s");
+        using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var sampling = SampleRuntimeAsync(options.Warmup, options.Duration, stopSampling.Token);
         var result = await LoadRunner.OpenLoopAsync(redis, server, rate, options.Warmup, options.Duration, maxInFlight: 4096, (sequence, token) => GrpcSendAsync(0, sequence, token), ct);
+        await stopSampling.CancelAsync();
+        pacedRuntime = await sampling;
         // The same calls as the closed loop's: its MONITOR sample tells what their scripts run inside Redis.
         var measured = new Measured(name, $"paced {rate:0}/s", result, closed.Sample, PerAcceptedSend: true);
         return measured;
+    }
+
+    /// <summary>
+    /// The server's GC pauses, collections and JIT compilations in each 500 ms of an open-loop window
+    /// (after <paramref name="delay"/>, its warm-up), read from its /metrics, so that the worst
+    /// latencies can be set beside what the runtime did meanwhile. Empty when the server has no
+    /// /metrics (telemetry off).
+    /// </summary>
+    private async Task<IReadOnlyList<RuntimeCounters>> SampleRuntimeAsync(TimeSpan delay, TimeSpan duration, CancellationToken ct)
+    {
+        var slices = new List<RuntimeCounters>();
+        try
+        {
+            await Task.Delay(delay, ct);
+            var clock = Stopwatch.StartNew();
+            var previous = await server.RuntimeAsync(ct);
+            for (var slice = 1; previous is not null && clock.Elapsed < duration; slice++)
+            {
+                var wait = TimeSpan.FromMilliseconds(500 * slice) - clock.Elapsed;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, ct);
+                }
+
+                var now = await server.RuntimeAsync(ct);
+                if (now is null)
+                {
+                    break;
+                }
+
+                slices.Add(now.Since(previous));
+                previous = now;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return slices;
     }
 
     /// <summary>What the open loop saw over time, and how late its pacer was.</summary>
@@ -486,6 +535,13 @@ public sealed class LoadTestRun : IAsyncDisposable
     {
         var (name, result) = (paced.Name, paced.Result);
         details.Add($"{name}: worst latency of the calls scheduled in each 500 ms, ms: {string.Join(' ', result.WorstPerHalfSecond.Select(Ms))}");
+        if (pacedRuntime.Count > 0)
+        {
+            details.Add($"{name}: the server's GC pauses in each 500 ms, ms: {string.Join(' ', pacedRuntime.Select(r => Ms(r.GcPause.TotalMilliseconds)))}");
+            details.Add($"{name}: its garbage collections in each 500 ms (gen2 among them): {string.Join(' ', pacedRuntime.Select(r => r.Gen2Collections > 0 ? $"{r.Collections}({r.Gen2Collections})" : $"{r.Collections}"))}");
+            details.Add($"{name}: methods its JIT compiled in each 500 ms: {string.Join(' ', pacedRuntime.Select(r => r.JitMethods))}");
+        }
+
         details.Add($"{name}: the pacer started calls late by p50 {Ms(result.StartLag!.Milliseconds(0.5))} ms, p99 {Ms(result.StartLag.Milliseconds(0.99))} ms (included in the latencies)");
         if (result.Skipped > 0)
         {

@@ -99,6 +99,48 @@ public sealed class ServerProcess : IAsyncDisposable
         return new ServerProcess(child, restUrl, grpcUrl, settings);
     }
 
+    /// <summary>Methods the server's JIT has compiled so far, from its <c>/metrics</c>; null when it has none (telemetry off).</summary>
+    public async Task<long?> JitCompiledMethodsAsync(CancellationToken cancellationToken) =>
+        await RuntimeAsync(cancellationToken) is { } runtime ? runtime.JitMethods : null;
+
+    /// <summary>The server's runtime counters from its <c>/metrics</c> (the runtime's own meter);
+    /// null when it has none (telemetry off).</summary>
+    public async Task<RuntimeCounters?> RuntimeAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = RestUrl, Timeout = TimeSpan.FromSeconds(5) };
+        using var response = await http.GetAsync("/metrics", cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        double jit = -1, pause = 0, gen2 = 0, collections = 0;
+        foreach (var line in (await response.Content.ReadAsStringAsync(cancellationToken)).Split('\n'))
+        {
+            if (line.StartsWith('#') || line.LastIndexOf(' ') is not (var space and > 0)
+                || !double.TryParse(line.AsSpan(space + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                continue;
+            }
+
+            if (line.StartsWith("dotnet_jit_compiled_methods_total", StringComparison.Ordinal))
+            {
+                jit = value;
+            }
+            else if (line.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal))
+            {
+                pause = value;
+            }
+            else if (line.StartsWith("dotnet_gc_collections_total", StringComparison.Ordinal))
+            {
+                collections += value;
+                gen2 += line.Contains("\"gen2\"", StringComparison.Ordinal) ? value : 0;
+            }
+        }
+
+        return jit < 0 ? null : new RuntimeCounters((long)jit, TimeSpan.FromSeconds(pause), (long)collections, (long)gen2);
+    }
+
     /// <summary>Polls /readyz until it answers success (at most 60 s).</summary>
     public async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
     {
@@ -150,4 +192,12 @@ public sealed class ServerProcess : IAsyncDisposable
         var candidate = Path.Combine(root, "dotnet");
         return File.Exists(candidate) ? candidate : "dotnet";
     }
+}
+
+/// <summary>Cumulative counters of the server's runtime: methods compiled, time paused for
+/// garbage collection, collections of any generation and of gen2.</summary>
+public sealed record RuntimeCounters(long JitMethods, TimeSpan GcPause, long Collections, long Gen2Collections)
+{
+    public RuntimeCounters Since(RuntimeCounters earlier) =>
+        new(JitMethods - earlier.JitMethods, GcPause - earlier.GcPause, Collections - earlier.Collections, Gen2Collections - earlier.Gen2Collections);
 }

@@ -39,11 +39,15 @@ public sealed class TelemetryCostScenario(LoadOptions options)
             var restOn = (Call: H2LoadScenario.Call("REST POST /v1/messages, telemetry on", on.RestUrl, "/v1/messages", restBody, grpc: false, directory), Server: on);
             var restOff = (Call: H2LoadScenario.Call("REST POST /v1/messages, telemetry off", off.RestUrl, "/v1/messages", restBody, grpc: false, directory), Server: off);
 
-            // Fresh servers are cold (JIT tiers, pools): one unmeasured window of each call first.
-            foreach (var (call, _) in new[] { grpcOn, grpcOff, restOn, restOff })
+            // Fresh servers are cold (JIT tiers, pools): both get the same rounds of every call until
+            // the one with telemetry, the one that can say, has a quiet JIT.
+            Console.WriteLine("   " + await JitWarmUp.RunAsync(on, async token =>
             {
-                await H2LoadScenario.RunH2LoadAsync(h2load, call, ct);
-            }
+                foreach (var (call, _) in new[] { grpcOn, grpcOff, restOn, restOff })
+                {
+                    await H2LoadScenario.RunH2LoadAsync(h2load, call, token, H2LoadScenario.WarmUpRound);
+                }
+            }, ct));
 
             foreach (var (call, server) in new[] { grpcOn, grpcOff, restOn, restOff, restOff, restOn, grpcOff, grpcOn })
             {
