@@ -9,6 +9,9 @@ public static class MessageJson
 {
     public static string Serialize(Message message) => JsonSerializer.Serialize(message, MessageJsonContext.Default.Message);
 
+    /// <summary>The same JSON as <see cref="Serialize"/>, as UTF-8 bytes: what a store writes, without a string in between.</summary>
+    public static byte[] SerializeToUtf8Bytes(Message message) => JsonSerializer.SerializeToUtf8Bytes(message, MessageJsonContext.Default.Message);
+
     public static Message Deserialize(string json) =>
         JsonSerializer.Deserialize(json, MessageJsonContext.Default.Message) ?? throw new JsonException("stored message is null");
 }

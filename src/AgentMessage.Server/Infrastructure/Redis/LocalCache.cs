@@ -32,6 +32,18 @@ public sealed class LocalCache(IOptions<RedisOptions> options, TimeProvider time
         return WaitForLoadAsync(key, load, cancellationToken);
     }
 
+    /// <summary>The same, with the load's arguments passed as <paramref name="state"/>, so that a
+    /// hit (every send's case) allocates no closure: give it a static lambda.</summary>
+    public ValueTask<T> GetOrLoadAsync<TState, T>(object key, TState state, Func<TState, CancellationToken, ValueTask<T>> load, CancellationToken cancellationToken)
+    {
+        if (cache.TryGetValue(key, out var cached))
+        {
+            return ValueTask.FromResult((T)cached!);
+        }
+
+        return WaitForLoadAsync(key, token => load(state, token), cancellationToken);
+    }
+
     private async ValueTask<T> WaitForLoadAsync<T>(object key, Func<CancellationToken, ValueTask<T>> load, CancellationToken cancellationToken)
     {
         var started = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);

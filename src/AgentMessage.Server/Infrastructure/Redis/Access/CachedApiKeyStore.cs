@@ -5,7 +5,7 @@ namespace AgentMessage.Server.Infrastructure.Redis.Access;
 public sealed class CachedApiKeyStore(RedisApiKeyStore inner, LocalCache cache) : IApiKeyStore
 {
     public ValueTask<ApiKeyRecord?> FindByHashAsync(string hash, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync(("apikey", hash), token => inner.FindByHashAsync(hash, token), cancellationToken);
+        cache.GetOrLoadAsync(("apikey", hash), (inner, hash), static (s, token) => s.inner.FindByHashAsync(s.hash, token), cancellationToken);
 
     /// <summary>Reads Redis itself: the cache is what this check must not trust.</summary>
     public ValueTask<IReadOnlyList<ApiKeyRecord?>> FindCurrentAsync(IReadOnlyList<string> hashes, CancellationToken cancellationToken) =>

@@ -5,7 +5,7 @@ namespace AgentMessage.Server.Infrastructure.Redis.Compliance;
 public sealed class CachedConsentRegistry(RedisConsentRegistry inner, LocalCache cache) : IConsentRegistry
 {
     public ValueTask<bool> HasConsentAsync(string organizationId, string number, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync(("consent", organizationId, number), token => inner.HasConsentAsync(organizationId, number, token), cancellationToken);
+        cache.GetOrLoadAsync(("consent", organizationId, number), (inner, organizationId, number), static (s, token) => s.inner.HasConsentAsync(s.organizationId, s.number, token), cancellationToken);
 
     public async ValueTask RecordAsync(string organizationId, ConsentRecord consent, CancellationToken cancellationToken)
     {

@@ -9,7 +9,7 @@ namespace AgentMessage.Server.Infrastructure.Redis.Compliance;
 public sealed class CachedNumberRegistry(RedisNumberRegistry inner, LocalCache cache) : INumberRegistry
 {
     public ValueTask<bool> IsOwnedAsync(string organizationId, string number, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync(("number", organizationId, number), token => inner.IsOwnedAsync(organizationId, number, token), cancellationToken);
+        cache.GetOrLoadAsync(("number", organizationId, number), (inner, organizationId, number), static (s, token) => s.inner.IsOwnedAsync(s.organizationId, s.number, token), cancellationToken);
 
     public async ValueTask<bool> AddAsync(string organizationId, string number, CancellationToken cancellationToken)
     {
@@ -33,7 +33,7 @@ public sealed class CachedNumberRegistry(RedisNumberRegistry inner, LocalCache c
     }
 
     public ValueTask<OwnedNumberRecord?> GetAsync(string organizationId, string number, CancellationToken cancellationToken) =>
-        cache.GetOrLoadAsync(("owned-number", organizationId, number), token => inner.GetAsync(organizationId, number, token), cancellationToken);
+        cache.GetOrLoadAsync(("owned-number", organizationId, number), (inner, organizationId, number), static (s, token) => s.inner.GetAsync(s.organizationId, s.number, token), cancellationToken);
 
     /// <summary>Operator listings read Redis itself, never the cache.</summary>
     public ValueTask<IReadOnlyList<OwnedNumberRecord>> ListAsync(string organizationId, CancellationToken cancellationToken) =>

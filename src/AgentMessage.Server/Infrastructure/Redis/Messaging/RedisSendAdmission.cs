@@ -14,42 +14,44 @@ namespace AgentMessage.Server.Infrastructure.Redis.Messaging;
 /// schedule, its first event and the idempotency commit.</summary>
 public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOptions> idempotency, IOptions<DeliveryOptions> delivery, IOptions<MessagingOptions> messaging) : ISendAdmission
 {
-    // Organizations this instance has put on the dispatch registry (a set add per organization and process).
-    private readonly ConcurrentDictionary<string, bool> registered = new(StringComparer.Ordinal);
+    // Per organization: whether this instance has put it on the dispatch registry (a set add per
+    // organization and process), and the keys every send of it names, built once.
+    private readonly ConcurrentDictionary<string, OrganizationKeys> organizations = new(StringComparer.Ordinal);
 
     public async ValueTask<Admission> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         var org = request.OrganizationId;
         var message = request.Message;
-        if (message is not null && !registered.ContainsKey(org))
+        var known = organizations.GetOrAdd(org, static id => new OrganizationKeys(id));
+        if (message is not null && !known.Registered)
         {
             // Before the first message of the organization is queued, so no queued message is ever
             // in a stream the workers do not know.
             await redis.RunAsync(db => db.SetAddAsync(RedisKeys.DispatchOrganizations, org));
-            registered[org] = true;
+            known.Registered = true;
         }
 
         RedisKey[] keys =
         [
-            RedisKeys.Bucket(org, RateLimitedOperation.Send),
-            request.Claim is { } claim ? RedisKeys.Idempotency(claim.Scope) : RedisKeys.Unused(org),
-            message is null ? RedisKeys.Unused(org) : RedisKeys.Message(org, message.Id),
-            RedisKeys.MessageIndex(org),
-            RedisKeys.MessageSequence(org),
-            message?.Tag is { } tag ? RedisKeys.TagIndex(org, tag) : RedisKeys.Unused(org),
-            message is null ? RedisKeys.Unused(org)
-                : message.Status == DeliveryStatus.Scheduled ? RedisKeys.DispatchScheduled(org)
+            known.SendBucket,
+            request.Claim is { } claim ? RedisKeys.Idempotency(claim.Scope) : known.Unused,
+            message is null ? known.Unused : RedisKeys.Message(org, message.Id),
+            known.MessageIndex,
+            known.MessageSequence,
+            message?.Tag is { } tag ? RedisKeys.TagIndex(org, tag) : known.Unused,
+            message is null ? known.Unused
+                : message.Status == DeliveryStatus.Scheduled ? known.DispatchScheduled
                 : RedisKeys.DispatchLane(org, message.From, message.Priority),
-            RedisKeys.Events(org),
-            RedisKeys.DispatchReady(org, message?.Priority ?? MessagePriority.Default),
-            RedisKeys.EventsRung(org),
+            known.Events,
+            message is null || message.Priority == MessagePriority.Default ? known.DefaultReady : RedisKeys.DispatchReady(org, message.Priority),
+            known.EventsRung,
         ];
         RedisValue[] args =
         [
             request.Policy.Burst,
             request.Policy.PerSecond,
             request.Claim?.Owner ?? string.Empty,
-            message is null ? string.Empty : MessageJson.Serialize(message),
+            message is null ? string.Empty : MessageJson.SerializeToUtf8Bytes(message),
             message?.Id ?? string.Empty,
             message?.Tag ?? string.Empty,
             (long)idempotency.Value.Retention.TotalMilliseconds,
@@ -77,6 +79,19 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
         var allowed = (int)reply[0] == 1;
         var decision = TokenBucket.Decide(allowed, ParseTokens(reply[1]), request.Policy);
         return new Admission(decision);
+    }
+
+    private sealed class OrganizationKeys(string org)
+    {
+        public volatile bool Registered;
+        public readonly RedisKey SendBucket = RedisKeys.Bucket(org, RateLimitedOperation.Send);
+        public readonly RedisKey Unused = RedisKeys.Unused(org);
+        public readonly RedisKey MessageIndex = RedisKeys.MessageIndex(org);
+        public readonly RedisKey MessageSequence = RedisKeys.MessageSequence(org);
+        public readonly RedisKey DispatchScheduled = RedisKeys.DispatchScheduled(org);
+        public readonly RedisKey Events = RedisKeys.Events(org);
+        public readonly RedisKey DefaultReady = RedisKeys.DispatchReady(org, MessagePriority.Default);
+        public readonly RedisKey EventsRung = RedisKeys.EventsRung(org);
     }
 
     internal static double ParseTokens(RedisResult value) => double.Parse((string)value!, System.Globalization.CultureInfo.InvariantCulture);
