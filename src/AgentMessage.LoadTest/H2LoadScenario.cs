@@ -59,10 +59,8 @@ public sealed partial class H2LoadScenario(LoadOptions options)
             foreach (var call in order)
             {
                 var window = await UsageWindow.BeginAsync(redis, server);
-                var before = await server.RuntimeAsync(ct);
                 var result = await RunH2LoadAsync(h2load, call, ct);
-                var after = await server.RuntimeAsync(ct);
-                call.Add(result, await window.EndAsync(), before is null || after is null ? null : after.Since(before));
+                call.Add(result, await window.EndAsync());
             }
 
             // h2load counts HTTP 2xx, and a refused gRPC call is a 200 with an error in its
@@ -77,7 +75,7 @@ public sealed partial class H2LoadScenario(LoadOptions options)
             var ratio = send.Rate / noop.Rate;
             var restRatio = rest.Rate / send.Rate;
             Console.WriteLine($"   no-op {noop.Rate:N0}/s, SendMessage {send.Rate:N0}/s ({ratio:P0} of the no-op), REST {rest.Rate:N0}/s ({restRatio:P0} of gRPC)");
-            Console.WriteLine($"   server CPU per call: no-op {noop.ServerMicrosecondsPerCall:N0} µs, SendMessage {send.ServerMicrosecondsPerCall:N0} µs, REST {rest.ServerMicrosecondsPerCall:N0} µs; allocated per call: {noop.AllocatedPerCall}, {send.AllocatedPerCall}, {rest.AllocatedPerCall}");
+            Console.WriteLine($"   server CPU per call: no-op {noop.ServerMicrosecondsPerCall:N0} µs, SendMessage {send.ServerMicrosecondsPerCall:N0} µs, REST {rest.ServerMicrosecondsPerCall:N0} µs");
             return
             [
                 noop.Measurement(null),
@@ -181,23 +179,7 @@ public sealed partial class H2LoadScenario(LoadOptions options)
 
         private readonly List<string> problems = [];
 
-        private readonly List<(long Bytes, long Calls)> allocations = [];
-
-        /// <summary>One measured window: h2load's result, the machine's use, and the server's
-        /// runtime counters over it (null when the server has no /metrics).</summary>
-        public void Add(H2LoadResult result, ResourceUsage usage, RuntimeCounters? runtime = null)
-        {
-            windows.Add((result, usage));
-            if (runtime is { Requests: > 0 })
-            {
-                allocations.Add((runtime.AllocatedBytes, runtime.Requests));
-            }
-        }
-
-        /// <summary>What the server allocated per request it answered over the windows (h2load's
-        /// warm-up seconds included, as the server counts them), e.g. "12.3 KB".</summary>
-        public string AllocatedPerCall => allocations.Count == 0 || allocations.Sum(a => a.Calls) == 0 ? "-"
-            : (allocations.Sum(a => a.Bytes) / 1024.0 / allocations.Sum(a => a.Calls)).ToString("0.0", CultureInfo.InvariantCulture) + " KB";
+        public void Add(H2LoadResult result, ResourceUsage usage) => windows.Add((result, usage));
 
         /// <summary>2xx answers over the measured windows.</summary>
         public long Answered => windows.Sum(w => w.Result.Ok);

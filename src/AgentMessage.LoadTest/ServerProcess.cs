@@ -114,7 +114,7 @@ public sealed class ServerProcess : IAsyncDisposable
             return null;
         }
 
-        double jit = -1, pause = 0, gen2 = 0, collections = 0, allocated = 0, requests = 0;
+        double jit = -1, pause = 0, gen2 = 0, collections = 0;
         foreach (var line in (await response.Content.ReadAsStringAsync(cancellationToken)).Split('\n'))
         {
             if (line.StartsWith('#') || line.LastIndexOf(' ') is not (var space and > 0)
@@ -127,14 +127,6 @@ public sealed class ServerProcess : IAsyncDisposable
             {
                 jit = value;
             }
-            else if (line.StartsWith("http_server_request_duration_seconds_count", StringComparison.Ordinal))
-            {
-                requests += value;
-            }
-            else if (line.StartsWith("dotnet_gc_heap_total_allocated_bytes_total", StringComparison.Ordinal))
-            {
-                allocated = value;
-            }
             else if (line.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal))
             {
                 pause = value;
@@ -146,7 +138,7 @@ public sealed class ServerProcess : IAsyncDisposable
             }
         }
 
-        return jit < 0 ? null : new RuntimeCounters((long)jit, TimeSpan.FromSeconds(pause), (long)collections, (long)gen2, (long)allocated, (long)requests);
+        return jit < 0 ? null : new RuntimeCounters((long)jit, TimeSpan.FromSeconds(pause), (long)collections, (long)gen2);
     }
 
     /// <summary>Polls /readyz until it answers success (at most 60 s).</summary>
@@ -203,10 +195,9 @@ public sealed class ServerProcess : IAsyncDisposable
 }
 
 /// <summary>Cumulative counters of the server's runtime: methods compiled, time paused for
-/// garbage collection, collections of any generation and of gen2, bytes allocated, HTTP requests
-/// answered (ASP.NET Core's request-duration count; 0 without that meter).</summary>
-public sealed record RuntimeCounters(long JitMethods, TimeSpan GcPause, long Collections, long Gen2Collections, long AllocatedBytes, long Requests)
+/// garbage collection, collections of any generation and of gen2.</summary>
+public sealed record RuntimeCounters(long JitMethods, TimeSpan GcPause, long Collections, long Gen2Collections)
 {
     public RuntimeCounters Since(RuntimeCounters earlier) =>
-        new(JitMethods - earlier.JitMethods, GcPause - earlier.GcPause, Collections - earlier.Collections, Gen2Collections - earlier.Gen2Collections, AllocatedBytes - earlier.AllocatedBytes, Requests - earlier.Requests);
+        new(JitMethods - earlier.JitMethods, GcPause - earlier.GcPause, Collections - earlier.Collections, Gen2Collections - earlier.Gen2Collections);
 }
