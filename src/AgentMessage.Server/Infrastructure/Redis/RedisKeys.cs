@@ -96,6 +96,9 @@ public static class RedisKeys
     /// moment do not ring it again (Delivery.RingEcho says why no event is missed).</summary>
     public static RedisKey EventsRung(string org) => $"{Org(org)}:events:rung";
 
+    /// <summary>The same for the dispatch doorbell.</summary>
+    public static RedisKey DispatchRung(string org) => $"{Org(org)}:dispatch:rung";
+
     /// <summary>The organizations that have ever queued a message (dispatchers look at theirs).</summary>
     public static RedisKey DispatchOrganizations => "am:dispatch:orgs";
 

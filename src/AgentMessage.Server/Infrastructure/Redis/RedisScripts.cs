@@ -49,13 +49,14 @@ public static class RedisScripts
     /// <summary>
     /// A send's last step (Messaging.ISendAdmission). KEYS: bucket, idempotency key, message,
     /// message index, sequence, tag index, dispatch lane (or the scheduled set, for a message with
-    /// a send_at), event stream, ready set of the lane's priority, events doorbell marker. ARGV: burst, rate, claim owner
+    /// a send_at), event stream, ready set of the lane's priority, events doorbell marker, dispatch
+    /// doorbell marker. ARGV: burst, rate, claim owner
     /// ('' without a key), message JSON ('' when a business rule refused it), message id, tag ('' without
     /// one), retention of a committed idempotency key in ms, created_at, event log length,
     /// organization id, lifetime of the tag index in ms (renewed by each send with the tag), the
     /// message's stored status, the dispatch doorbell channel, the events doorbell channel, send_at
     /// (unix ms, '' to be due now), now (unix ms), sender number, priority (stored name), valid until
-    /// (unix ms, '' never), the sender's pace interval (ms), how long a ring of the events doorbell
+    /// (unix ms, '' never), the sender's pace interval (ms), how long a ring of either doorbell
     /// keeps later sends from ringing it (ms: Delivery.RingEcho).
     /// Returns {-1} when the claim's lease was lost (nothing done), else {allowed, tokens, stored (0/1)}.
     /// The message is a hash (<see cref="RedisFields"/>): its JSON as accepted and the fields that
@@ -88,7 +89,9 @@ public static class RedisScripts
           redis.call('RPUSH', KEYS[7], ARGV[5])
           redis.call('ZADD', KEYS[9], 'NX', ARGV[16], ARGV[17])
         end
-        redis.call('PUBLISH', ARGV[13], ARGV[10])
+        if redis.call('SET', KEYS[11], '1', 'PX', ARGV[21], 'NX') then
+          redis.call('PUBLISH', ARGV[13], ARGV[10])
+        end
         if redis.call('SET', KEYS[10], '1', 'PX', ARGV[21], 'NX') then
           redis.call('PUBLISH', ARGV[14], ARGV[10])
         end

@@ -5,6 +5,7 @@ using AgentMessage.Server.Infrastructure.Redis;
 using AgentMessage.V1;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 using DomainStatus = AgentMessage.Core.Messaging.DeliveryStatus;
 
 namespace AgentMessage.Server.Tests.Infrastructure.Redis;
@@ -108,19 +109,26 @@ public sealed class SharedStatusStreamTests(RedisFixture redis) : IClassFixture<
     }
 
     [Fact]
-    public async Task BurstOfSends_RingsTheEventsDoorbellLessThanOncePerSend_AndAStreamElsewhereGetsEveryEvent()
+    public async Task BurstOfSends_RingsTheDoorbellsLessThanOncePerSend_AndAStreamElsewhereGetsEveryEvent()
     {
         await using var instances = await StartAsync();
         using var all = instances.B.Messaging.StreamStatus(new StreamStatusRequest(), TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
         await all.ResponseHeadersAsync;
         var rings = 0;
+        var dispatchRings = 0;
         var subscriber = instances.Redis.Connection.GetSubscriber();
         await subscriber.SubscribeAsync(RedisKeys.EventsChannel, (_, _) => Interlocked.Increment(ref rings));
+        await subscriber.SubscribeAsync(RedisKeys.DispatchChannel, (_, _) => Interlocked.Increment(ref dispatchRings));
 
         // A marker left by a ring a moment ago keeps a send quiet; once it lapses, the next send rings.
-        await instances.Redis.Database.StringSetAsync(RedisKeys.EventsRung(DevSeed.OrganizationId), "1", TimeSpan.FromSeconds(30));
+        RedisKey[] markers = [RedisKeys.EventsRung(DevSeed.OrganizationId), RedisKeys.DispatchRung(DevSeed.OrganizationId)];
+        foreach (var marker in markers)
+        {
+            await instances.Redis.Database.StringSetAsync(marker, "1", TimeSpan.FromSeconds(30));
+        }
+
         var quiet = await instances.A.SendAsync(DeliverySupport.OrdinaryRecipient);
-        await instances.Redis.Database.KeyDeleteAsync(RedisKeys.EventsRung(DevSeed.OrganizationId));
+        await instances.Redis.Database.KeyDeleteAsync(markers);
         var ringing = await instances.A.SendAsync(DeliverySupport.OrdinaryRecipient);
         var burst = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => instances.A.SendAsync(DeliverySupport.OrdinaryRecipient)));
 
@@ -136,6 +144,7 @@ public sealed class SharedStatusStreamTests(RedisFixture redis) : IClassFixture<
         await subscriber.UnsubscribeAllAsync();
         Assert.Equal(sent, seen);
         Assert.InRange(rings, 1, sent.Count - 1);
+        Assert.InRange(dispatchRings, 1, sent.Count - 1);
     }
 
     private Task<RedisInstances> StartAsync(params (string Key, string Value)[] extra)

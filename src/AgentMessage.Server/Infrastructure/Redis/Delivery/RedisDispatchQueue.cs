@@ -17,13 +17,17 @@ namespace AgentMessage.Server.Infrastructure.Redis.Delivery;
 /// something due: when its doorbell rang (a send, a reclaim), or when the next due time the last
 /// take reported has come, and at least once a second besides, in case a doorbell was lost.
 /// </summary>
-public sealed class RedisDispatchQueue(RedisGate redis, IOptions<DeliveryOptions> options, IOptions<MessagingOptions> messaging, TimeProvider time) : IDispatchQueue
+public sealed class RedisDispatchQueue(RedisGate redis, IOptions<DeliveryOptions> options, IOptions<MessagingOptions> messaging, TimeProvider time) : IDispatchQueue, IDisposable
 {
     private static readonly TimeSpan RescanInterval = TimeSpan.FromSeconds(1);
 
     private readonly Doorbell doorbell = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> notBefore = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> rings = new(StringComparer.Ordinal);
+
+    // Sends ring the dispatch doorbell at most once per RingEcho.Window and organization: the
+    // organization's work is looked at again after its rings go quiet.
+    private RingEcho? echo;
     private string[] known = [];
     private long nextScan;
     private int subscribed;
@@ -259,23 +263,27 @@ public sealed class RedisDispatchQueue(RedisGate redis, IOptions<DeliveryOptions
 
         try
         {
-            await redis.Multiplexer.GetSubscriber().SubscribeAsync(RedisKeys.DispatchChannel, (_, org) =>
-            {
-                var id = (string)org!;
-                rings.AddOrUpdate(id, 1, static (_, count) => count + 1);
-                notBefore.TryRemove(id, out DateTimeOffset _);
-                if (Array.BinarySearch(known, id, StringComparer.Ordinal) < 0)
-                {
-                    // A new organization: look at the registry again at once.
-                    Interlocked.Exchange(ref nextScan, 0);
-                }
-
-                doorbell.Ring();
-            });
+            echo = await RingEcho.SubscribeAsync(redis.Multiplexer.GetSubscriber(), RedisKeys.DispatchChannel, Heard);
         }
         catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)
         {
             Volatile.Write(ref subscribed, 0);
         }
     }
+
+    /// <summary>A ring of the dispatch doorbell, or its echo: the organization has new work.</summary>
+    private void Heard(string organizationId)
+    {
+        rings.AddOrUpdate(organizationId, 1, static (_, count) => count + 1);
+        notBefore.TryRemove(organizationId, out DateTimeOffset _);
+        if (Array.BinarySearch(known, organizationId, StringComparer.Ordinal) < 0)
+        {
+            // A new organization: look at the registry again at once.
+            Interlocked.Exchange(ref nextScan, 0);
+        }
+
+        doorbell.Ring();
+    }
+
+    public void Dispose() => echo?.Dispose();
 }

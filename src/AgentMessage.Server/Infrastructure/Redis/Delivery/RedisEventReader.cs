@@ -79,20 +79,7 @@ public sealed class RedisEventReader(RedisGate redis, RedisStatusStore log, Stat
     {
         try
         {
-            // The marker's window passes on Redis's clock, so the echo waits on the real one.
-            echo ??= new RingEcho(TimeProvider.System, orgs =>
-            {
-                foreach (var org in orgs)
-                {
-                    Ring(org);
-                }
-            });
-            await redis.Multiplexer.GetSubscriber().SubscribeAsync(RedisKeys.EventsChannel, (_, value) =>
-            {
-                var org = (string)value!;
-                Ring(org);
-                echo.Heard(org);
-            });
+            echo = await RingEcho.SubscribeAsync(redis.Multiplexer.GetSubscriber(), RedisKeys.EventsChannel, Ring);
             return true;
         }
         catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)

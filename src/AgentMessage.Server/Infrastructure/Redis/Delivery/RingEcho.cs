@@ -1,9 +1,12 @@
+using StackExchange.Redis;
+
 namespace AgentMessage.Server.Infrastructure.Redis.Delivery;
 
 /// <summary>
-/// The second look a coalesced doorbell needs. The send script rings an organization's events
-/// doorbell only when it has not rung in the last <see cref="Window"/> (<see cref="RedisKeys.EventsRung"/>),
-/// so at thousands of sends per second the instances hear hundreds of rings instead of thousands.
+/// The second look a coalesced doorbell needs. The send script rings an organization's events and
+/// dispatch doorbells only when each has not rung in the last <see cref="Window"/>
+/// (<see cref="RedisKeys.EventsRung"/>, <see cref="RedisKeys.DispatchRung"/>), so at thousands of
+/// sends per second the instances hear hundreds of rings instead of thousands.
 /// An event written inside that window rings nobody; so whoever reads on a ring reads that
 /// organization again once its rings have been quiet for <see cref="Quiet"/>, which is longer than
 /// the window: that read comes after every event the ring's marker kept quiet.
@@ -29,6 +32,38 @@ public sealed class RingEcho : IDisposable
         this.time = time;
         this.echo = echo;
         timer = time.CreateTimer(static state => ((RingEcho)state!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// Subscribes <paramref name="heard"/> to a doorbell <paramref name="channel"/> that sends ring
+    /// at most once per <see cref="Window"/>: it hears each ring's organization at once, and again
+    /// <see cref="Quiet"/> after that organization's last ring. The echo waits on the real clock,
+    /// since the marker's window passes on Redis's. Dispose the result to stop the echoes.
+    /// </summary>
+    public static async Task<RingEcho> SubscribeAsync(ISubscriber subscriber, RedisChannel channel, Action<string> heard)
+    {
+        var echo = new RingEcho(TimeProvider.System, orgs =>
+        {
+            foreach (var org in orgs)
+            {
+                heard(org);
+            }
+        });
+        try
+        {
+            await subscriber.SubscribeAsync(channel, (_, value) =>
+            {
+                var org = (string)value!;
+                heard(org);
+                echo.Heard(org);
+            });
+            return echo;
+        }
+        catch
+        {
+            echo.Dispose();
+            throw;
+        }
     }
 
     /// <summary>A ring for <paramref name="organizationId"/> was heard: its echo moves to <see cref="Quiet"/> from now.</summary>

@@ -45,6 +45,7 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
             known.Events,
             message is null || message.Priority == MessagePriority.Default ? known.DefaultReady : RedisKeys.DispatchReady(org, message.Priority),
             known.EventsRung,
+            known.DispatchRung,
         ];
         RedisValue[] args =
         [
@@ -92,6 +93,7 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
         public readonly RedisKey Events = RedisKeys.Events(org);
         public readonly RedisKey DefaultReady = RedisKeys.DispatchReady(org, MessagePriority.Default);
         public readonly RedisKey EventsRung = RedisKeys.EventsRung(org);
+        public readonly RedisKey DispatchRung = RedisKeys.DispatchRung(org);
     }
 
     internal static double ParseTokens(RedisResult value) => double.Parse((string)value!, System.Globalization.CultureInfo.InvariantCulture);

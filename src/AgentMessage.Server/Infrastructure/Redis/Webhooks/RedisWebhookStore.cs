@@ -20,8 +20,8 @@ namespace AgentMessage.Server.Infrastructure.Redis.Webhooks;
 public sealed class RedisWebhookStore(RedisGate redis, WebhookSignals signals, TimeProvider time) : IWebhookStore, IDisposable
 {
     // Sends ring the events doorbell at most once per RingEcho.Window: the fan-out looks again
-    // after each ring. The window passes on Redis's clock, so the echo waits on the real one.
-    private readonly RingEcho echo = new(TimeProvider.System, _ => signals.Events.Ring());
+    // after each ring.
+    private RingEcho? echo;
 
     public const string ConsumerGroup = "webhooks";
     public const string WorkChannelName = "am:webhooks";
@@ -315,11 +315,7 @@ public sealed class RedisWebhookStore(RedisGate redis, WebhookSignals signals, T
         try
         {
             var subscriber = redis.Multiplexer.GetSubscriber();
-            await subscriber.SubscribeAsync(RedisKeys.EventsChannel, (_, org) =>
-            {
-                signals.Events.Ring();
-                echo.Heard((string)org!);
-            });
+            echo = await RingEcho.SubscribeAsync(subscriber, RedisKeys.EventsChannel, _ => signals.Events.Ring());
             await subscriber.SubscribeAsync(WorkChannel, (_, _) => signals.Work.Ring());
         }
         catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)
@@ -328,5 +324,5 @@ public sealed class RedisWebhookStore(RedisGate redis, WebhookSignals signals, T
         }
     }
 
-    public void Dispose() => echo.Dispose();
+    public void Dispose() => echo?.Dispose();
 }
