@@ -19,6 +19,8 @@ public sealed class RingEcho : IDisposable
     /// <summary>How long after an organization's last ring its echo comes.</summary>
     public static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(5);
 
+    private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(1);
+
     private readonly Lock gate = new();
     private readonly Dictionary<string, long> due = new(StringComparer.Ordinal);
     private readonly TimeProvider time;
@@ -106,9 +108,12 @@ public sealed class RingEcho : IDisposable
             }
 
             armed = next is not null;
-            if (next is { } at2)
+            if (next is { } soonest2)
             {
-                timer.Change(TimeSpan.FromTicks(Math.Max(1, (at2 - now) * TimeSpan.TicksPerSecond / time.TimestampFrequency)), Timeout.InfiniteTimeSpan);
+                // Timers count whole milliseconds and may fire a little early: at least 1 ms, and
+                // an early fire only arms the timer again.
+                var remaining = TimeSpan.FromSeconds((double)(soonest2 - now) / time.TimestampFrequency);
+                timer.Change(remaining < MinimumWait ? MinimumWait : remaining, Timeout.InfiniteTimeSpan);
             }
         }
 
