@@ -839,10 +839,10 @@ public sealed class LoadTestRun : IAsyncDisposable
 
     private static async Task WaitForAsync(Func<Task<bool>> condition, string what, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var waited = Stopwatch.StartNew();
         while (!await condition())
         {
-            if (DateTime.UtcNow > deadline)
+            if (waited.Elapsed > TimeSpan.FromSeconds(15))
             {
                 throw new InvalidOperationException($"timed out waiting for {what}");
             }

@@ -145,7 +145,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = RestUrl, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
             if (process.HasExited)
@@ -168,7 +168,7 @@ public sealed class ServerProcess : IAsyncDisposable
             {
             }
 
-            if (DateTime.UtcNow > deadline)
+            if (waited.Elapsed > TimeSpan.FromSeconds(60))
             {
                 throw new InvalidOperationException($"the server was not ready within 60 s:\n{process.Tail}");
             }
