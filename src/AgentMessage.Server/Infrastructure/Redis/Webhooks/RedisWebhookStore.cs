@@ -315,7 +315,8 @@ public sealed class RedisWebhookStore(RedisGate redis, WebhookSignals signals, T
         try
         {
             var subscriber = redis.Multiplexer.GetSubscriber();
-            echo = await RingEcho.SubscribeAsync(subscriber, RedisKeys.EventsChannel, _ => signals.Events.Ring());
+            // After a failed attempt the events channel may already be heard: not a second time.
+            echo ??= await RingEcho.SubscribeAsync(subscriber, RedisKeys.EventsChannel, _ => signals.Events.Ring());
             await subscriber.SubscribeAsync(WorkChannel, (_, _) => signals.Work.Ring());
         }
         catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)
