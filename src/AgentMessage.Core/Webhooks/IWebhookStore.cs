@@ -17,7 +17,8 @@ public interface IWebhookStore
 
     ValueTask<WebhookEndpoint?> GetAsync(string organizationId, string endpointId, CancellationToken cancellationToken);
 
-    /// <summary>Every endpoint of the organization, oldest first.</summary>
+    /// <summary>Every endpoint of the organization in the order they were created (two created in
+    /// one millisecond keep their order).</summary>
     ValueTask<IReadOnlyList<WebhookEndpoint>> ListAsync(string organizationId, CancellationToken cancellationToken);
 
     /// <summary>Replaces a stored endpoint (false when it is gone). Enabling a disabled endpoint

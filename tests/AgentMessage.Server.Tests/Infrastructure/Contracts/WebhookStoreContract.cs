@@ -16,21 +16,25 @@ public abstract class WebhookStoreContract
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Endpoints_are_kept_per_organization_oldest_first_up_to_the_limit()
+    public async Task Endpoints_are_kept_per_organization_in_the_order_created_up_to_the_limit()
     {
         await using var stores = await CreateStoresAsync();
         var store = stores.Get<IWebhookStore>();
         var org = ContractData.Organization();
-        var first = Endpoint(stores, "wh_a");
-        stores.Time.Advance(TimeSpan.FromSeconds(1));
-        var second = Endpoint(stores, "wh_b", WebhookEventTypes.MessageReceived);
 
-        Assert.True(await store.CreateAsync(org, second, 2, Ct));
-        Assert.True(await store.CreateAsync(org, first, 2, Ct));
-        Assert.False(await store.CreateAsync(org, Endpoint(stores, "wh_c"), 2, Ct));
+        // Created in one millisecond, the second with the id that sorts first: the order is still theirs.
+        var first = Endpoint(stores, "wh_b");
+        var second = Endpoint(stores, "wh_a", WebhookEventTypes.MessageReceived);
 
-        Assert.Equal(["wh_a", "wh_b"], (await store.ListAsync(org, Ct)).Select(e => e.Id));
-        Assert.Equivalent(second, await store.GetAsync(org, "wh_b", Ct), strict: true);
+        Assert.True(await store.CreateAsync(org, first, 3, Ct));
+        Assert.True(await store.CreateAsync(org, second, 3, Ct));
+        Assert.True(await store.DeleteAsync(org, "wh_b", Ct));
+        Assert.True(await store.CreateAsync(org, first, 3, Ct));
+        Assert.True(await store.CreateAsync(org, Endpoint(stores, "wh_0"), 3, Ct));
+        Assert.False(await store.CreateAsync(org, Endpoint(stores, "wh_c"), 3, Ct));
+
+        Assert.Equal(["wh_a", "wh_b", "wh_0"], (await store.ListAsync(org, Ct)).Select(e => e.Id));
+        Assert.Equivalent(second, await store.GetAsync(org, "wh_a", Ct), strict: true);
         Assert.Null(await store.GetAsync(ContractData.Organization(), "wh_b", Ct));
         Assert.Empty(await store.ListAsync(ContractData.Organization(), Ct));
         Assert.Contains(org, await store.OrganizationsAsync(Ct));

@@ -30,6 +30,7 @@ public sealed class InMemoryWebhookStore(IStatusEventLog log, WebhookSignals sig
             }
 
             org.Endpoints[endpoint.Id] = endpoint;
+            org.Created[endpoint.Id] = org.Creations++;
             return true;
         }
     }
@@ -47,7 +48,7 @@ public sealed class InMemoryWebhookStore(IStatusEventLog log, WebhookSignals sig
         lock (gate)
         {
             IReadOnlyList<WebhookEndpoint> list = Find(organizationId) is { } org
-                ? [.. org.Endpoints.Values.OrderBy(e => e.CreatedAt).ThenBy(e => e.Id, StringComparer.Ordinal)]
+                ? [.. org.Endpoints.Values.OrderBy(e => org.Created[e.Id])]
                 : [];
             return ValueTask.FromResult(list);
         }
@@ -87,6 +88,8 @@ public sealed class InMemoryWebhookStore(IStatusEventLog log, WebhookSignals sig
             {
                 return ValueTask.FromResult(false);
             }
+
+            org.Created.Remove(endpointId);
 
             foreach (var id in org.Jobs.Where(j => j.Value.Job.EndpointId == endpointId).Select(j => j.Key).ToList())
             {
@@ -302,6 +305,11 @@ public sealed class InMemoryWebhookStore(IStatusEventLog log, WebhookSignals sig
         public string? Cursor { get; set; } = cursor;
 
         public Dictionary<string, WebhookEndpoint> Endpoints { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Each endpoint's place in the order of creation, which the listing follows.</summary>
+        public Dictionary<string, long> Created { get; } = new(StringComparer.Ordinal);
+
+        public long Creations { get; set; }
 
         public Dictionary<string, PendingJob> Jobs { get; } = new(StringComparer.Ordinal);
 

@@ -78,9 +78,16 @@ public sealed class RedisWebhookStore(RedisGate redis, WebhookSignals signals, T
 
         var disabled = (await redis.RunAsync(db => db.HashGetAllAsync(RedisKeys.WebhookDisabled(organizationId))))
             .ToDictionary(e => (string)e.Name!, e => e.Value, StringComparer.Ordinal);
+        var order = await redis.RunAsync(db => db.SortedSetRangeByRankAsync(RedisKeys.WebhookOrder(organizationId)));
+        var position = new Dictionary<string, int>(order.Length, StringComparer.Ordinal);
+        for (var i = 0; i < order.Length; i++)
+        {
+            position[(string)order[i]!] = i;
+        }
+
         return [.. all
             .Select(e => Deserialize(e.Value!, disabled.GetValueOrDefault((string)e.Name!)))
-            .OrderBy(e => e.CreatedAt).ThenBy(e => e.Id, StringComparer.Ordinal)];
+            .OrderBy(e => position.GetValueOrDefault(e.Id, int.MaxValue)).ThenBy(e => e.CreatedAt).ThenBy(e => e.Id, StringComparer.Ordinal)];
     }
 
     public async ValueTask<bool> UpdateAsync(string organizationId, WebhookEndpoint endpoint, CancellationToken cancellationToken)

@@ -19,12 +19,17 @@ public static class WebhookScripts
         """;
 
     /// <summary>KEYS: endpoints, order, subscriptions, disabled. ARGV: prefix, id, json, created (ms),
-    /// subscriptions, max, disabled reason ('' = enabled). Returns 1, or 0 at the limit.</summary>
+    /// subscriptions, max, disabled reason ('' = enabled). Returns 1, or 0 at the limit. The order's
+    /// score is the creation time, raised past the newest endpoint's so that two endpoints created in
+    /// one millisecond still list in the order they were created.</summary>
     public const string Create = Derive + """
 
         if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then return 0 end
+        local score = tonumber(ARGV[4])
+        local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+        if newest[2] and tonumber(newest[2]) >= score then score = tonumber(newest[2]) + 1 end
         redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
-        redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
+        redis.call('ZADD', KEYS[2], score, ARGV[2])
         redis.call('HSET', KEYS[3], ARGV[2], ARGV[5])
         if ARGV[7] ~= '' then redis.call('HSET', KEYS[4], ARGV[2], ARGV[7]) end
         return 1
