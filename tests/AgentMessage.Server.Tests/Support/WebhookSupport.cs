@@ -74,6 +74,27 @@ public static class WebhookSupport
         return body["data"]!;
     }
 
+    /// <summary>The statuses the organization's event log holds for a message that has reached a
+    /// terminal status, in log order. Not always all four of queued, sending, sent, delivered: a
+    /// receipt recorded before the carrier's answer skips <c>sent</c> (docs/API.md section 9), so
+    /// a test expecting every event of a message expects these.</summary>
+    public static async Task<List<string>> RecordedStatusesAsync(this TestServer server, string key, string messageId)
+    {
+        using var stream = await RestStream.OpenAsync(server, $"/v1/messages/status/stream?message_ids={messageId}&after=0-0", key);
+        var statuses = new List<string>();
+        while (await stream.NextAsync() is { } line)
+        {
+            var status = (string)line["status"]!;
+            statuses.Add(status);
+            if (status is "delivered" or "undelivered" or "failed" or "canceled")
+            {
+                return statuses;
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException($"the status stream of {messageId} ended before a terminal status: {string.Join(", ", statuses)}");
+    }
+
     public static async Task<JsonArray> DeliveriesAsync(this TestServer server, string key, string id)
     {
         var (response, body) = await server.Rest.CallAsync(Get($"/v1/webhooks/{id}/deliveries?page_size=100", key));
