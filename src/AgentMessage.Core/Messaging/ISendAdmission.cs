@@ -8,7 +8,8 @@ namespace AgentMessage.Core.Messaging;
 /// and, when admitted and the business checks passed, store the message, put it on the dispatch
 /// schedule (due now, or at its send_at)
 /// and commit the idempotency claim with it. A refused send releases the claim. On Redis this is one script, so an
-/// accepted send without an Idempotency-Key costs one round trip.
+/// accepted send without an Idempotency-Key costs at most one round trip (concurrent sends of one
+/// organization share one).
 /// </summary>
 public interface ISendAdmission
 {

@@ -46,61 +46,137 @@ public static class RedisScripts
         return take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
         """;
 
+    /// <summary>Shared keys and arguments of <see cref="AdmitSends"/>, and how many of each one send adds.</summary>
+    public const int AdmitSharedKeys = 6, AdmitSharedArgs = 7, AdmitKeysPerSend = 5, AdmitArgsPerSend = 14;
+
     /// <summary>
-    /// A send's last step (Messaging.ISendAdmission). KEYS: bucket, idempotency key, message,
-    /// message index, sequence, tag index, dispatch lane (or the scheduled set, for a message with
-    /// a send_at), event stream, ready set of the lane's priority, events doorbell marker, dispatch
-    /// doorbell marker. ARGV: burst, rate, claim owner
-    /// ('' without a key), message JSON ('' when a business rule refused it), message id, tag ('' without
-    /// one), retention of a committed idempotency key in ms, created_at, event log length,
-    /// organization id, lifetime of the tag index in ms (renewed by each send with the tag), the
-    /// message's stored status, the dispatch doorbell channel, the events doorbell channel, send_at
-    /// (unix ms, '' to be due now), now (unix ms), sender number, priority (stored name), valid until
-    /// (unix ms, '' never), the sender's pace interval (ms), how long a ring of either doorbell
-    /// keeps later sends from ringing it (ms: Delivery.RingEcho).
-    /// Returns {-1} when the claim's lease was lost (nothing done), else {allowed, tokens, stored (0/1)}.
+    /// The last step of a batch of one organization's sends (Messaging.ISendAdmission), each as if
+    /// it ran alone in the batch's order at one instant: it takes a token from the shared bucket and,
+    /// when admitted with a message, stores the message, indexes it, puts it on the dispatch
+    /// schedule, appends its first event and commits its idempotency claim.
+    /// KEYS: bucket, sequence, message index, event stream, events doorbell marker, dispatch doorbell
+    /// marker; then per send: idempotency key, message, tag index, dispatch lane (or the scheduled
+    /// set, for a message with a send_at), ready set of the lane's priority (an unused key of the
+    /// organization where a send has none).
+    /// ARGV: retention of a committed idempotency key (ms), event log length, organization id,
+    /// lifetime of a tag index (ms, renewed by each send with the tag), the dispatch doorbell channel,
+    /// the events doorbell channel, how long a ring of either doorbell keeps later sends from ringing
+    /// it (ms: Delivery.RingEcho); then per send: burst, rate, claim owner ('' without a key),
+    /// message JSON ('' when a business rule refused it), message id, tag ('' without one),
+    /// created_at, the message's stored status, send_at (unix ms, '' to be due now), now (unix ms),
+    /// sender number, priority (stored name), valid until (unix ms, '' never), the sender's pace
+    /// interval (ms).
+    /// Returns three values per send: {-1, '', 0} when its claim's lease was lost (nothing done for
+    /// it), else {allowed, tokens left, stored (0/1)}.
     /// The message is a hash (<see cref="RedisFields"/>): its JSON as accepted and the fields that
     /// change (status, updated_at, error code), so a status change never rewrites the JSON.
     /// </summary>
-    public static readonly string AdmitSend = TakeToken + $$"""
-
-        local owner = ARGV[3]
-        if owner ~= '' and redis.call('HGET', KEYS[2], 'owner') ~= owner then
-          return {-1}
+    public static readonly string AdmitSends = $$"""
+        local shared = {{AdmitSharedArgs}}
+        local sends = (#ARGV - shared) / {{AdmitArgsPerSend}}
+        local clock = redis.call('TIME')
+        local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+        local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+        local tokens = tonumber(state[1])
+        local at = tonumber(state[2])
+        if at == nil then tokens = nil end
+        local burst, rate
+        local out = {}
+        -- What the stored sends add to keys several of them share, written once after the loop in
+        -- the order of the batch: index entries (numbered then), lanes, ready entries.
+        local stored, tagged, tags, lanes, laneOrder, ready, readyOrder = {}, {}, {}, {}, {}, {}, {}
+        for i = 0, sends - 1 do
+          local k = {{AdmitSharedKeys}} + i * {{AdmitKeysPerSend}}
+          local a = shared + i * {{AdmitArgsPerSend}}
+          local owner = ARGV[a + 3]
+          if owner ~= '' and redis.call('HGET', KEYS[k + 1], 'owner') ~= owner then
+            out[#out + 1] = -1; out[#out + 1] = ''; out[#out + 1] = 0
+          else
+            burst = tonumber(ARGV[a + 1])
+            rate = tonumber(ARGV[a + 2])
+            if tokens == nil then
+              tokens = burst
+              at = now
+            end
+            local elapsed = now - at
+            if elapsed < 0 then elapsed = 0 end
+            tokens = math.min(burst, tokens + elapsed * rate)
+            at = now
+            local allowed = 0
+            if tokens >= 1 then
+              tokens = tokens - 1
+              allowed = 1
+            end
+            local left = string.format('%.17g', tokens)
+            local json = ARGV[a + 4]
+            if allowed == 0 or json == '' then
+              if owner ~= '' then redis.call('DEL', KEYS[k + 1]) end
+              out[#out + 1] = allowed; out[#out + 1] = left; out[#out + 1] = 0
+            else
+              local id, tag, created, status, from = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8], ARGV[a + 11]
+              local event = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[2], '*', '{{RedisFields.EntryMessageId}}', id, '{{RedisFields.EventStatus}}', status, '{{RedisFields.EventErrorCode}}', '', '{{RedisFields.EventOccurredAt}}', created, '{{RedisFields.EventTag}}', tag)
+              local fields = {'{{RedisFields.MessageJson}}', json, '{{RedisFields.MessageStatus}}', status, '{{RedisFields.MessageUpdatedAt}}', created, '{{RedisFields.MessageTag}}', tag,
+                '{{RedisFields.MessageFrom}}', from, '{{RedisFields.MessagePriority}}', ARGV[a + 12], '{{RedisFields.MessagePaceInterval}}', ARGV[a + 14], '{{RedisFields.MessageEventId}}', event}
+              if ARGV[a + 13] ~= '' then
+                fields[#fields + 1] = '{{RedisFields.MessageValidUntil}}'; fields[#fields + 1] = ARGV[a + 13]
+              end
+              redis.call('HSET', KEYS[k + 2], unpack(fields))
+              stored[#stored + 1] = id
+              if tag ~= '' then
+                local key = KEYS[k + 3]
+                if tags[key] == nil then tags[key] = {}; tagged[#tagged + 1] = key end
+                tags[key][#tags[key] + 1] = #stored
+              end
+              if ARGV[a + 9] ~= '' then
+                redis.call('ZADD', KEYS[k + 4], ARGV[a + 9], id)
+              else
+                local lane = KEYS[k + 4]
+                if lanes[lane] == nil then lanes[lane] = {}; laneOrder[#laneOrder + 1] = lane end
+                lanes[lane][#lanes[lane] + 1] = id
+                local entry = KEYS[k + 5] .. '\n' .. from
+                if ready[entry] == nil then ready[entry] = {KEYS[k + 5], ARGV[a + 10], from}; readyOrder[#readyOrder + 1] = entry end
+              end
+              if owner ~= '' then
+                redis.call('HSET', KEYS[k + 1], 'state', 'done', 'payload', json)
+                redis.call('HDEL', KEYS[k + 1], 'owner')
+                redis.call('PEXPIRE', KEYS[k + 1], ARGV[1])
+              end
+              out[#out + 1] = 1; out[#out + 1] = left; out[#out + 1] = 1
+            end
+          end
         end
-        local taken = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
-        if taken[1] == 0 or ARGV[4] == '' then
-          if owner ~= '' then redis.call('DEL', KEYS[2]) end
-          return {taken[1], taken[2], 0}
+        if burst ~= nil then
+          redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.17g', now))
+          redis.call('PEXPIRE', KEYS[1], math.ceil((burst / rate) * 1000) + 60000)
         end
-        local seq = redis.call('INCR', KEYS[5])
-        local event = redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', '{{RedisFields.EntryMessageId}}', ARGV[5], '{{RedisFields.EventStatus}}', ARGV[12], '{{RedisFields.EventErrorCode}}', '', '{{RedisFields.EventOccurredAt}}', ARGV[8], '{{RedisFields.EventTag}}', ARGV[6])
-        redis.call('HSET', KEYS[3], '{{RedisFields.MessageJson}}', ARGV[4], '{{RedisFields.MessageStatus}}', ARGV[12], '{{RedisFields.MessageUpdatedAt}}', ARGV[8], '{{RedisFields.MessageTag}}', ARGV[6],
-          '{{RedisFields.MessageFrom}}', ARGV[17], '{{RedisFields.MessagePriority}}', ARGV[18], '{{RedisFields.MessagePaceInterval}}', ARGV[20], '{{RedisFields.MessageEventId}}', event)
-        if ARGV[19] ~= '' then redis.call('HSET', KEYS[3], '{{RedisFields.MessageValidUntil}}', ARGV[19]) end
-        redis.call('ZADD', KEYS[4], seq, ARGV[5])
-        if ARGV[6] ~= '' then
-          redis.call('ZADD', KEYS[6], seq, ARGV[5])
-          redis.call('PEXPIRE', KEYS[6], ARGV[11])
+        if #stored > 0 then
+          local first = redis.call('INCRBY', KEYS[2], #stored) - #stored
+          local entries = {}
+          for n, id in ipairs(stored) do
+            entries[#entries + 1] = first + n; entries[#entries + 1] = id
+          end
+          redis.call('ZADD', KEYS[3], unpack(entries))
+          for _, key in ipairs(tagged) do
+            local members = {}
+            for _, n in ipairs(tags[key]) do
+              members[#members + 1] = first + n; members[#members + 1] = stored[n]
+            end
+            redis.call('ZADD', key, unpack(members))
+            redis.call('PEXPIRE', key, ARGV[4])
+          end
+          for _, lane in ipairs(laneOrder) do redis.call('RPUSH', lane, unpack(lanes[lane])) end
+          for _, entry in ipairs(readyOrder) do
+            local r = ready[entry]
+            redis.call('ZADD', r[1], 'NX', r[2], r[3])
+          end
+          if redis.call('SET', KEYS[6], '1', 'PX', ARGV[7], 'NX') then
+            redis.call('PUBLISH', ARGV[5], ARGV[3])
+          end
+          if redis.call('SET', KEYS[5], '1', 'PX', ARGV[7], 'NX') then
+            redis.call('PUBLISH', ARGV[6], ARGV[3])
+          end
         end
-        if ARGV[15] ~= '' then
-          redis.call('ZADD', KEYS[7], ARGV[15], ARGV[5])
-        else
-          redis.call('RPUSH', KEYS[7], ARGV[5])
-          redis.call('ZADD', KEYS[9], 'NX', ARGV[16], ARGV[17])
-        end
-        if redis.call('SET', KEYS[11], '1', 'PX', ARGV[21], 'NX') then
-          redis.call('PUBLISH', ARGV[13], ARGV[10])
-        end
-        if redis.call('SET', KEYS[10], '1', 'PX', ARGV[21], 'NX') then
-          redis.call('PUBLISH', ARGV[14], ARGV[10])
-        end
-        if owner ~= '' then
-          redis.call('HSET', KEYS[2], 'state', 'done', 'payload', ARGV[4])
-          redis.call('HDEL', KEYS[2], 'owner')
-          redis.call('PEXPIRE', KEYS[2], ARGV[7])
-        end
-        return {1, taken[2], 1}
+        return out
         """;
 
     /// <summary>

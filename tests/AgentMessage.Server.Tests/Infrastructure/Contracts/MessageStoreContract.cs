@@ -102,6 +102,56 @@ public abstract class MessageStoreContract
         Assert.True((await stores.Get<ISendAdmission>().AdmitAsync(new AdmissionRequest(message.OrganizationId, OneAtATime, null, null), Ct)).RateLimit.Allowed);
     }
 
+    /// <summary>On Redis, sends that arrive while a script run of their organization is at Redis go
+    /// together in the next run: each must still come out as if it had run alone.</summary>
+    [Fact]
+    public async Task Concurrent_sends_of_one_organization_each_get_their_own_outcome()
+    {
+        await using var stores = await CreateStoresAsync();
+        var org = ContractData.Organization();
+        var admission = stores.Get<ISendAdmission>();
+        var idempotency = stores.Get<IIdempotencyStore>();
+        var policy = new RateLimitPolicy(40, 1.0 / 86_400);
+        var keptScope = new IdempotencyScope(org, IdempotentOperation.SendMessage, "kept");
+        var kept = Assert.IsType<IdempotencyStart.Began>(await idempotency.BeginAsync(keptScope, "fp", Ct)).Claim;
+        var lostScope = new IdempotencyScope(org, IdempotentOperation.SendMessage, "lost");
+        var lost = Assert.IsType<IdempotencyStart.Began>(await idempotency.BeginAsync(lostScope, "fp", Ct)).Claim with { Owner = "someone-else" };
+        var messages = Enumerable.Range(0, 60)
+            .Select(i => i == 7 ? null : ContractData.Message(org, stores.Time.GetUtcNow(), tag: i % 2 == 0 ? "even" : null))
+            .ToList();
+        var requests = messages.Select((m, i) => new AdmissionRequest(org, policy, m, i == 3 ? kept : i == 5 ? lost : null)).ToList();
+
+        var outcomes = await Task.WhenAll(requests.Select(r => admission.AdmitAsync(r, Ct).AsTask()));
+
+        // The lost claim takes no token; the other 59 share the 40 of the bucket.
+        Assert.Equal([5], outcomes.Select((o, i) => (o, i)).Where(p => p.o.LeaseLost).Select(p => p.i));
+        var allowed = outcomes.Select((o, i) => (o, i)).Where(p => !p.o.LeaseLost && p.o.RateLimit.Allowed).Select(p => p.i).ToList();
+        Assert.Equal(40, allowed.Count);
+        Assert.Equal(Enumerable.Range(0, 40), allowed.Select(i => outcomes[i].RateLimit.Remaining).Order());
+        Assert.All(outcomes.Where(o => !o.LeaseLost && !o.RateLimit.Allowed), o => Assert.Equal(0, o.RateLimit.Remaining));
+
+        var stored = allowed.Where(i => messages[i] is not null && i != 5).Select(i => messages[i]!).ToList();
+        var listed = await stores.ListAllAsync(org, new MessageQuery(null, null, 100, null));
+        Assert.Equal(stored.Select(m => m.Id).Order(), listed.SelectMany(page => page).Order());
+        var tagged = await stores.ListAllAsync(org, new MessageQuery("even", null, 100, null));
+        Assert.Equal(stored.Where(m => m.Tag == "even").Select(m => m.Id).Order(), tagged.SelectMany(page => page).Order());
+        var events = await stores.Get<IStatusEventLog>().ReadAsync(org, null, 100, Ct);
+        Assert.Equal(stored.Select(m => m.Id).Order(), events.Select(e => e.MessageId).Order());
+        Assert.All(events, e => Assert.Equal(DeliveryStatus.Queued, e.Status));
+        var queued = await stores.Get<IDispatchQueue>().TakeAsync(org, 100, TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(stored.Select(m => m.Id).Order(), queued.Messages.Select(m => m.Id).Order());
+
+        var keptAgain = await idempotency.BeginAsync(keptScope, "fp", Ct);
+        if (allowed.Contains(3))
+        {
+            Assert.Equal(MessageJson.Serialize(messages[3]!), Assert.IsType<IdempotencyStart.Replay>(keptAgain).Payload);
+        }
+        else
+        {
+            Assert.IsType<IdempotencyStart.Began>(keptAgain);
+        }
+    }
+
     [Fact]
     public async Task Messages_are_read_only_within_their_organization()
     {

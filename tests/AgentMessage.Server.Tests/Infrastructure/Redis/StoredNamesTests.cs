@@ -111,8 +111,8 @@ public sealed class StoredNamesTests
             + "['Delivered'] = {}, ['Undelivered'] = {}, ['Failed'] = {}, ['Canceled'] = {}, ['Received'] = {}}",
             table);
         Assert.StartsWith("local allowed = " + table, RedisScripts.TransitionStatus, StringComparison.Ordinal);
-        Assert.DoesNotContain("'Queued'", RedisScripts.AdmitSend, StringComparison.Ordinal);
-        Assert.DoesNotContain("am:", RedisScripts.AdmitSend + RedisScripts.TransitionStatus.Replace(table, string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("'Queued'", RedisScripts.AdmitSends, StringComparison.Ordinal);
+        Assert.DoesNotContain("am:", RedisScripts.AdmitSends + RedisScripts.TransitionStatus.Replace(table, string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.All(DeliveryLifecycle.Statuses, s => Assert.Contains($"['{StoredNames.DeliveryStatus.ToStored(s)}'] = {{", table, StringComparison.Ordinal));
     }
 

@@ -3,6 +3,7 @@ using AgentMessage.Core.Delivery;
 using AgentMessage.Core.Idempotency;
 using AgentMessage.Core.Messaging;
 using AgentMessage.Core.RateLimiting;
+using AgentMessage.Core.Refusals;
 using AgentMessage.Core.Storage;
 using AgentMessage.Server.Infrastructure.Redis.Delivery;
 using Microsoft.Extensions.Options;
@@ -10,44 +11,166 @@ using StackExchange.Redis;
 
 namespace AgentMessage.Server.Infrastructure.Redis.Messaging;
 
-/// <summary>One script per accepted send: token, message, index entries, its place on the dispatch
-/// schedule, its first event and the idempotency commit.</summary>
+/// <summary>
+/// Admits sends with <see cref="RedisScripts.AdmitSends"/>: token, message, index entries, its place
+/// on the dispatch schedule, its first event and the idempotency commit, atomically per send.
+/// <para>
+/// Sends of one organization are admitted in batches: while a script run of the organization's
+/// sends is at Redis, the sends that arrive wait and go together in the next run, up to
+/// <see cref="MaxBatch"/>. A send that finds no run under way goes at once, so a lone send pays
+/// nothing for this. Under load a run carries many sends and Redis does the script's fixed work
+/// once for all of them: the call, the clock and the token bucket's read and write (measured in
+/// docs/BENCHMARKS.md, "From outside: h2load"). Each send keeps its own outcome. A run that fails
+/// fails each of its sends with the same error; when Redis is unavailable, the sends waiting behind
+/// the run fail with it at once (they were never sent) rather than each after a timeout of its own.
+/// </para>
+/// </summary>
 public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOptions> idempotency, IOptions<DeliveryOptions> delivery, IOptions<MessagingOptions> messaging) : ISendAdmission
 {
-    // Per organization: whether this instance has put it on the dispatch registry (a set add per
-    // organization and process), and the keys every send of it names, built once.
-    private readonly ConcurrentDictionary<string, OrganizationKeys> organizations = new(StringComparer.Ordinal);
+    /// <summary>The most sends one script run carries: about 0.5 ms of Redis time at most.</summary>
+    public const int MaxBatch = 32;
+
+    private readonly ConcurrentDictionary<string, Organization> organizations = new(StringComparer.Ordinal);
 
     public async ValueTask<Admission> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
-        var org = request.OrganizationId;
-        var message = request.Message;
-        var known = organizations.GetOrAdd(org, static id => new OrganizationKeys(id));
-        if (message is not null && !known.Registered)
+        var org = organizations.GetOrAdd(request.OrganizationId, static id => new Organization(id));
+        if (request.Message is not null && !org.Registered)
         {
             // Before the first message of the organization is queued, so no queued message is ever
             // in a stream the workers do not know.
-            await redis.RunAsync(db => db.SetAddAsync(RedisKeys.DispatchOrganizations, org));
-            known.Registered = true;
+            await redis.RunAsync(db => db.SetAddAsync(RedisKeys.DispatchOrganizations, org.Id));
+            org.Registered = true;
         }
 
-        RedisKey[] keys =
+        // The send's own keys and arguments are built here, on the caller's thread, not by the run.
+        var pending = new PendingSend(request, Keys(org, request), Arguments(request));
+        List<PendingSend>? batch = null;
+        lock (org.Waiting)
+        {
+            if (org.Running)
+            {
+                org.Waiting.Enqueue(pending);
+            }
+            else
+            {
+                org.Running = true;
+                batch = [pending];
+            }
+        }
+
+        if (batch is not null)
+        {
+            _ = RunAsync(org, batch);
+        }
+
+        // Not cut short by the caller's cancellation: once queued the send is admitted or refused
+        // like one already at Redis.
+        return await pending.Outcome.Task;
+    }
+
+    /// <summary>Runs batches of the organization's sends one after another until none wait.</summary>
+    private async Task RunAsync(Organization org, List<PendingSend> batch)
+    {
+        while (true)
+        {
+            var unavailable = await AdmitBatchAsync(org, batch);
+            lock (org.Waiting)
+            {
+                if (unavailable is not null)
+                {
+                    // Redis is unreachable: the sends waiting would each wait for a run to time out
+                    // in turn. They fail now, as the run did, and their clients retry (none is stored).
+                    while (org.Waiting.TryDequeue(out var waiting))
+                    {
+                        waiting.Outcome.TrySetException(unavailable);
+                    }
+                }
+
+                batch = new List<PendingSend>(Math.Min(MaxBatch, org.Waiting.Count));
+                while (batch.Count < MaxBatch && org.Waiting.TryDequeue(out var next))
+                {
+                    batch.Add(next);
+                }
+
+                if (batch.Count == 0)
+                {
+                    org.Running = false;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>One script run for the batch; sets each send's outcome. Returns the error when Redis
+    /// was unavailable, else null.</summary>
+    private async Task<StoreUnavailableException?> AdmitBatchAsync(Organization org, List<PendingSend> batch)
+    {
+        try
+        {
+            var keys = new RedisKey[RedisScripts.AdmitSharedKeys + (batch.Count * RedisScripts.AdmitKeysPerSend)];
+            var args = new RedisValue[RedisScripts.AdmitSharedArgs + (batch.Count * RedisScripts.AdmitArgsPerSend)];
+            org.SharedKeys.CopyTo(keys, 0);
+            SharedArguments(org.Id).CopyTo(args, 0);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Keys.CopyTo(keys, RedisScripts.AdmitSharedKeys + (i * RedisScripts.AdmitKeysPerSend));
+                batch[i].Arguments.CopyTo(args, RedisScripts.AdmitSharedArgs + (i * RedisScripts.AdmitArgsPerSend));
+            }
+
+            var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.AdmitSends, keys, args)))!;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var send = batch[i];
+                var allowed = (int)reply[3 * i];
+                send.Outcome.TrySetResult(allowed == -1
+                    ? new Admission(default, LeaseLost: true)
+                    : new Admission(TokenBucket.Decide(allowed == 1, ParseTokens(reply[(3 * i) + 1]), send.Request.Policy)));
+            }
+
+            return null;
+        }
+        catch (Exception exception)
+        {
+            foreach (var send in batch)
+            {
+                send.Outcome.TrySetException(exception);
+            }
+
+            return exception as StoreUnavailableException;
+        }
+    }
+
+    private RedisValue[] SharedArguments(string org) =>
+    [
+        (long)idempotency.Value.Retention.TotalMilliseconds,
+        delivery.Value.EventLogLength,
+        org,
+        (long)RedisMessageStore.TagIndexLifetime(messaging.Value).TotalMilliseconds,
+        RedisKeys.DispatchChannelName,
+        RedisKeys.EventsChannelName,
+        (long)RingEcho.Window.TotalMilliseconds,
+    ];
+
+    private static RedisKey[] Keys(Organization org, AdmissionRequest request)
+    {
+        var message = request.Message;
+        return
         [
-            known.SendBucket,
-            request.Claim is { } claim ? RedisKeys.Idempotency(claim.Scope) : known.Unused,
-            message is null ? known.Unused : RedisKeys.Message(org, message.Id),
-            known.MessageIndex,
-            known.MessageSequence,
-            message?.Tag is { } tag ? RedisKeys.TagIndex(org, tag) : known.Unused,
-            message is null ? known.Unused
-                : message.Status == DeliveryStatus.Scheduled ? known.DispatchScheduled
-                : RedisKeys.DispatchLane(org, message.From, message.Priority),
-            known.Events,
-            message is null || message.Priority == MessagePriority.Default ? known.DefaultReady : RedisKeys.DispatchReady(org, message.Priority),
-            known.EventsRung,
-            known.DispatchRung,
+            request.Claim is { } claim ? RedisKeys.Idempotency(claim.Scope) : org.Unused,
+            message is null ? org.Unused : RedisKeys.Message(org.Id, message.Id),
+            message?.Tag is { } tag ? RedisKeys.TagIndex(org.Id, tag) : org.Unused,
+            message is null ? org.Unused
+                : message.Status == DeliveryStatus.Scheduled ? org.DispatchScheduled
+                : RedisKeys.DispatchLane(org.Id, message.From, message.Priority),
+            message is null || message.Priority == MessagePriority.Default ? org.DefaultReady : RedisKeys.DispatchReady(org.Id, message.Priority),
         ];
-        RedisValue[] args =
+    }
+
+    private static RedisValue[] Arguments(AdmissionRequest request)
+    {
+        var message = request.Message;
+        return
         [
             request.Policy.Burst,
             request.Policy.PerSecond,
@@ -55,46 +178,58 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
             message is null ? string.Empty : MessageJson.SerializeToUtf8Bytes(message),
             message?.Id ?? string.Empty,
             message?.Tag ?? string.Empty,
-            (long)idempotency.Value.Retention.TotalMilliseconds,
             message is null ? string.Empty : RedisMessageStore.FormatTime(message.CreatedAt),
-            delivery.Value.EventLogLength,
-            org,
-            (long)RedisMessageStore.TagIndexLifetime(messaging.Value).TotalMilliseconds,
             message is null ? string.Empty : StoredNames.DeliveryStatus.ToStored(message.Status),
-            RedisKeys.DispatchChannelName,
-            RedisKeys.EventsChannelName,
             message is { Status: DeliveryStatus.Scheduled, SendAt: { } sendAt } ? sendAt.ToUnixTimeMilliseconds() : string.Empty,
             message?.CreatedAt.ToUnixTimeMilliseconds() ?? 0,
             message?.From ?? string.Empty,
             StoredNames.MessagePriority.ToStored(message?.Priority ?? MessagePriority.Default),
             message?.ValidUntil is { } validUntil ? validUntil.ToUnixTimeMilliseconds() : string.Empty,
             request.PaceInterval.TotalMilliseconds,
-            (long)RingEcho.Window.TotalMilliseconds,
         ];
-        var reply = (RedisResult[])(await redis.RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.AdmitSend, keys, args)))!;
-        if ((int)reply[0] == -1)
-        {
-            return new Admission(default, LeaseLost: true);
-        }
-
-        var allowed = (int)reply[0] == 1;
-        var decision = TokenBucket.Decide(allowed, ParseTokens(reply[1]), request.Policy);
-        return new Admission(decision);
-    }
-
-    private sealed class OrganizationKeys(string org)
-    {
-        public volatile bool Registered;
-        public readonly RedisKey SendBucket = RedisKeys.Bucket(org, RateLimitedOperation.Send);
-        public readonly RedisKey Unused = RedisKeys.Unused(org);
-        public readonly RedisKey MessageIndex = RedisKeys.MessageIndex(org);
-        public readonly RedisKey MessageSequence = RedisKeys.MessageSequence(org);
-        public readonly RedisKey DispatchScheduled = RedisKeys.DispatchScheduled(org);
-        public readonly RedisKey Events = RedisKeys.Events(org);
-        public readonly RedisKey DefaultReady = RedisKeys.DispatchReady(org, MessagePriority.Default);
-        public readonly RedisKey EventsRung = RedisKeys.EventsRung(org);
-        public readonly RedisKey DispatchRung = RedisKeys.DispatchRung(org);
     }
 
     internal static double ParseTokens(RedisResult value) => double.Parse((string)value!, System.Globalization.CultureInfo.InvariantCulture);
+
+    private sealed class PendingSend(AdmissionRequest request, RedisKey[] keys, RedisValue[] arguments)
+    {
+        public AdmissionRequest Request { get; } = request;
+
+        public RedisKey[] Keys { get; } = keys;
+
+        public RedisValue[] Arguments { get; } = arguments;
+
+        public TaskCompletionSource<Admission> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Per organization: the keys every send of it names, built once; whether this
+    /// instance has put it on the dispatch registry; its sends waiting for the run under way.</summary>
+    private sealed class Organization(string id)
+    {
+        public string Id { get; } = id;
+
+        public volatile bool Registered;
+
+        /// <summary>Guarded by the lock on <see cref="Waiting"/>.</summary>
+        public bool Running;
+
+        public Queue<PendingSend> Waiting { get; } = new();
+
+        public RedisKey Unused { get; } = RedisKeys.Unused(id);
+
+        public RedisKey DispatchScheduled { get; } = RedisKeys.DispatchScheduled(id);
+
+        public RedisKey DefaultReady { get; } = RedisKeys.DispatchReady(id, MessagePriority.Default);
+
+        /// <summary>Bucket, sequence, message index, events, the two doorbell markers: the script's first keys.</summary>
+        public RedisKey[] SharedKeys { get; } =
+        [
+            RedisKeys.Bucket(id, RateLimitedOperation.Send),
+            RedisKeys.MessageSequence(id),
+            RedisKeys.MessageIndex(id),
+            RedisKeys.Events(id),
+            RedisKeys.EventsRung(id),
+            RedisKeys.DispatchRung(id),
+        ];
+    }
 }
