@@ -137,6 +137,10 @@ public sealed record ResourceUsage(
 
     public long TotalRedisCommands => RedisCommands.Where(c => c.Key != "info").Sum(c => c.Value);
 
+    /// <summary>The Redis calls the server waited for in the window (its round trips), from its
+    /// <c>agentmessage_redis_duration_seconds</c> count; null without the server's metrics.</summary>
+    public long? ServerRedisCalls { get; init; }
+
     /// <summary>Two windows as one: times and commands added, CPU averaged over the time, the higher peak.</summary>
     public static ResourceUsage Combine(ResourceUsage a, ResourceUsage b)
     {
@@ -151,7 +155,10 @@ public sealed record ResourceUsage(
             Average(u => u.ToolCores),
             Average(u => u.MachineCores),
             Math.Max(a.ServerPeakRss, b.ServerPeakRss),
-            commands);
+            commands)
+        {
+            ServerRedisCalls = a.ServerRedisCalls + b.ServerRedisCalls,
+        };
     }
 
     public string DescribeCommands(double per) =>
@@ -170,6 +177,7 @@ public sealed class UsageWindow
     private TimeSpan toolCpu;
     private TimeSpan machineBusy;
     private IReadOnlyDictionary<string, long> commands = new Dictionary<string, long>();
+    private RuntimeCounters? runtime;
 
     private UsageWindow(RedisServer redis, ServerProcess server)
     {
@@ -181,6 +189,7 @@ public sealed class UsageWindow
     {
         var window = new UsageWindow(redis, server);
         ProcFs.ResetPeak(server.Pid);
+        window.runtime = await window.ServerRuntimeAsync();
         window.commands = await redis.CommandStatsAsync();
         window.redisCpu = await redis.CpuTimeAsync();
         window.serverCpu = ProcFs.CpuTime(server.Pid);
@@ -198,6 +207,7 @@ public sealed class UsageWindow
         var machineBusyNow = ProcFs.MachineBusy();
         var redisCpuNow = await redis.CpuTimeAsync();
         var commandsNow = await redis.CommandStatsAsync();
+        var runtimeNow = await ServerRuntimeAsync();
         var peak = ProcFs.PeakRss(server.Pid);
         var delta = commandsNow.ToDictionary(c => c.Key, c => c.Value - commands.GetValueOrDefault(c.Key), StringComparer.Ordinal);
         return new ResourceUsage(
@@ -207,7 +217,22 @@ public sealed class UsageWindow
             (toolCpuNow - toolCpu) / elapsed,
             (machineBusyNow - machineBusy) / elapsed,
             peak,
-            delta);
+            delta)
+        {
+            ServerRedisCalls = runtime is not null && runtimeNow is not null ? runtimeNow.Since(runtime).RedisCalls : null,
+        };
+    }
+
+    private async Task<RuntimeCounters?> ServerRuntimeAsync()
+    {
+        try
+        {
+            return await server.RuntimeAsync(CancellationToken.None);
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
     }
 }
 

@@ -114,7 +114,7 @@ public sealed class ServerProcess : IAsyncDisposable
             return null;
         }
 
-        double jit = -1, pause = 0, gen2 = 0, collections = 0;
+        double jit = -1, pause = 0, gen2 = 0, collections = 0, redisCalls = 0;
         foreach (var line in (await response.Content.ReadAsStringAsync(cancellationToken)).Split('\n'))
         {
             if (line.StartsWith('#') || line.LastIndexOf(' ') is not (var space and > 0)
@@ -136,9 +136,13 @@ public sealed class ServerProcess : IAsyncDisposable
                 collections += value;
                 gen2 += line.Contains("\"gen2\"", StringComparison.Ordinal) ? value : 0;
             }
+            else if (line.StartsWith("agentmessage_redis_duration_seconds_count", StringComparison.Ordinal))
+            {
+                redisCalls += value;
+            }
         }
 
-        return jit < 0 ? null : new RuntimeCounters((long)jit, TimeSpan.FromSeconds(pause), (long)collections, (long)gen2);
+        return jit < 0 ? null : new RuntimeCounters((long)jit, TimeSpan.FromSeconds(pause), (long)collections, (long)gen2, (long)redisCalls);
     }
 
     /// <summary>Polls /readyz until it answers success (at most 60 s).</summary>
@@ -195,9 +199,10 @@ public sealed class ServerProcess : IAsyncDisposable
 }
 
 /// <summary>Cumulative counters of the server's runtime: methods compiled, time paused for
-/// garbage collection, collections of any generation and of gen2.</summary>
-public sealed record RuntimeCounters(long JitMethods, TimeSpan GcPause, long Collections, long Gen2Collections)
+/// garbage collection, collections of any generation and of gen2; and the Redis calls (commands,
+/// scripts or pipelines: round trips) the server waited for.</summary>
+public sealed record RuntimeCounters(long JitMethods, TimeSpan GcPause, long Collections, long Gen2Collections, long RedisCalls = 0)
 {
     public RuntimeCounters Since(RuntimeCounters earlier) =>
-        new(JitMethods - earlier.JitMethods, GcPause - earlier.GcPause, Collections - earlier.Collections, Gen2Collections - earlier.Gen2Collections);
+        new(JitMethods - earlier.JitMethods, GcPause - earlier.GcPause, Collections - earlier.Collections, Gen2Collections - earlier.Gen2Collections, RedisCalls - earlier.RedisCalls);
 }
