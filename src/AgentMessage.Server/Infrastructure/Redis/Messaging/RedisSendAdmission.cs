@@ -69,36 +69,58 @@ public sealed class RedisSendAdmission(RedisGate redis, IOptions<IdempotencyOpti
         return await pending.Outcome.Task;
     }
 
-    /// <summary>Runs batches of the organization's sends one after another until none wait.</summary>
-    private async Task RunAsync(Organization org, List<PendingSend> batch)
+    /// <summary>The run of the send that found none under way, in that send's context (its trace
+    /// and log scope: the run carries it alone); then, while sends wait, the runs after it.</summary>
+    private async Task RunAsync(Organization org, List<PendingSend> first)
     {
-        while (true)
+        if (Next(org, await AdmitBatchAsync(org, first)) is { } batch)
         {
-            var unavailable = await AdmitBatchAsync(org, batch);
-            lock (org.Waiting)
+            // The later runs carry other requests' sends: not in the first one's context.
+            using (ExecutionContext.SuppressFlow())
             {
-                if (unavailable is not null)
-                {
-                    // Redis is unreachable: the sends waiting would each wait for a run to time out
-                    // in turn. They fail now, as the run did, and their clients retry (none is stored).
-                    while (org.Waiting.TryDequeue(out var waiting))
-                    {
-                        waiting.Outcome.TrySetException(unavailable);
-                    }
-                }
+                _ = Task.Run(() => RunWhileWaitingAsync(org, batch));
+            }
+        }
+    }
 
-                batch = new List<PendingSend>(Math.Min(MaxBatch, org.Waiting.Count));
-                while (batch.Count < MaxBatch && org.Waiting.TryDequeue(out var next))
-                {
-                    batch.Add(next);
-                }
+    private async Task RunWhileWaitingAsync(Organization org, List<PendingSend> batch)
+    {
+        List<PendingSend>? next = batch;
+        while (next is not null)
+        {
+            next = Next(org, await AdmitBatchAsync(org, next));
+        }
+    }
 
-                if (batch.Count == 0)
+    /// <summary>The sends to run next (null, and the organization no longer running, when none
+    /// wait), after a run that ended in <paramref name="unavailable"/> or not.</summary>
+    private static List<PendingSend>? Next(Organization org, StoreUnavailableException? unavailable)
+    {
+        lock (org.Waiting)
+        {
+            if (unavailable is not null)
+            {
+                // Redis is unreachable: the sends waiting would each wait for a run to time out in
+                // turn. They fail now, as the run did, and their clients retry (none was sent).
+                while (org.Waiting.TryDequeue(out var waiting))
                 {
-                    org.Running = false;
-                    return;
+                    waiting.Outcome.TrySetException(unavailable);
                 }
             }
+
+            if (org.Waiting.Count == 0)
+            {
+                org.Running = false;
+                return null;
+            }
+
+            var batch = new List<PendingSend>(Math.Min(MaxBatch, org.Waiting.Count));
+            while (batch.Count < MaxBatch && org.Waiting.TryDequeue(out var next))
+            {
+                batch.Add(next);
+            }
+
+            return batch;
         }
     }
 
