@@ -11,11 +11,28 @@ namespace AgentMessage.Server.Infrastructure.Redis;
 public static class RedisScripts
 {
     /// <summary>
-    /// The token bucket of RateLimiting.TokenBucket, in Lua: refill at `rate` per second up to
-    /// `burst`, take one token if there is one. Returns {allowed (0/1), tokens left as text}.
-    /// Time is microsecond server time; the state expires once the bucket would be full anyway.
+    /// The token bucket's arithmetic (RateLimiting.TokenBucket), in Lua: a bucket holding
+    /// <c>tokens</c> as of <c>at</c> refills at <c>rate</c> per second up to <c>burst</c> until
+    /// <c>now</c>, then gives one token if it has one. Returns the tokens left and 1, or the tokens
+    /// and 0.
     /// </summary>
-    private const string TakeToken = """
+    private const string SpendToken = """
+        local function spend(tokens, at, now, burst, rate)
+          local elapsed = now - at
+          if elapsed < 0 then elapsed = 0 end
+          tokens = math.min(burst, tokens + elapsed * rate)
+          if tokens >= 1 then return tokens - 1, 1 end
+          return tokens, 0
+        end
+
+        """;
+
+    /// <summary>
+    /// The token bucket of RateLimiting.TokenBucket on Redis: take one token if there is one.
+    /// Returns {allowed (0/1), tokens left as text}. Time is microsecond server time; the state
+    /// expires once the bucket would be full anyway.
+    /// </summary>
+    private const string TakeToken = SpendToken + """
         local function take(key, burst, rate)
           local clock = redis.call('TIME')
           local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
@@ -26,14 +43,8 @@ public static class RedisScripts
             tokens = burst
             at = now
           end
-          local elapsed = now - at
-          if elapsed < 0 then elapsed = 0 end
-          tokens = math.min(burst, tokens + elapsed * rate)
-          local allowed = 0
-          if tokens >= 1 then
-            tokens = tokens - 1
-            allowed = 1
-          end
+          local allowed
+          tokens, allowed = spend(tokens, at, now, burst, rate)
           redis.call('HSET', key, 'tokens', string.format('%.17g', tokens), 'at', string.format('%.17g', now))
           redis.call('PEXPIRE', key, math.ceil((burst / rate) * 1000) + 60000)
           return {allowed, string.format('%.17g', tokens)}
@@ -71,7 +82,7 @@ public static class RedisScripts
     /// The message is a hash (<see cref="RedisFields"/>): its JSON as accepted and the fields that
     /// change (status, updated_at, error code), so a status change never rewrites the JSON.
     /// </summary>
-    public static readonly string AdmitSends = $$"""
+    public static readonly string AdmitSends = SpendToken + $$"""
         local shared = {{AdmitSharedArgs}}
         local sends = (#ARGV - shared) / {{AdmitArgsPerSend}}
         local clock = redis.call('TIME')
@@ -98,15 +109,9 @@ public static class RedisScripts
               tokens = burst
               at = now
             end
-            local elapsed = now - at
-            if elapsed < 0 then elapsed = 0 end
-            tokens = math.min(burst, tokens + elapsed * rate)
+            local allowed
+            tokens, allowed = spend(tokens, at, now, burst, rate)
             at = now
-            local allowed = 0
-            if tokens >= 1 then
-              tokens = tokens - 1
-              allowed = 1
-            end
             local left = string.format('%.17g', tokens)
             local json = ARGV[a + 4]
             if allowed == 0 or json == '' then
