@@ -19,10 +19,6 @@ namespace AgentMessage.Server.Infrastructure.Redis.Webhooks;
 /// </summary>
 public sealed class RedisWebhookStore(RedisGate redis, WebhookSignals signals, TimeProvider time) : IWebhookStore, IDisposable
 {
-    // Sends ring the events doorbell at most once per RingEcho.Window: the fan-out looks again
-    // after each ring.
-    private RingEcho? echo;
-
     public const string ConsumerGroup = "webhooks";
     public const string WorkChannelName = "am:webhooks";
 
@@ -42,6 +38,10 @@ public sealed class RedisWebhookStore(RedisGate redis, WebhookSignals signals, T
     private string[] known = [];
     private long nextScan;
     private int subscribed;
+
+    // Sends ring the events doorbell at most once per RingEcho.Window: the fan-out looks again
+    // after each ring.
+    private RingEcho? echo;
 
     public async ValueTask<bool> CreateAsync(string organizationId, WebhookEndpoint endpoint, int maxPerOrganization, CancellationToken cancellationToken)
     {
@@ -70,24 +70,19 @@ public sealed class RedisWebhookStore(RedisGate redis, WebhookSignals signals, T
 
     public async ValueTask<IReadOnlyList<WebhookEndpoint>> ListAsync(string organizationId, CancellationToken cancellationToken)
     {
-        var all = await redis.RunAsync(db => db.HashGetAllAsync(RedisKeys.WebhookEndpoints(organizationId)));
-        if (all.Length == 0)
-        {
-            return [];
-        }
+        // The three reads at once: one round trip's wait.
+        var endpointsRead = redis.RunAsync(db => db.HashGetAllAsync(RedisKeys.WebhookEndpoints(organizationId)));
+        var disabledRead = redis.RunAsync(db => db.HashGetAllAsync(RedisKeys.WebhookDisabled(organizationId)));
+        var orderRead = redis.RunAsync(db => db.SortedSetRangeByRankAsync(RedisKeys.WebhookOrder(organizationId)));
+        await Task.WhenAll(endpointsRead, disabledRead, orderRead);
 
-        var disabled = (await redis.RunAsync(db => db.HashGetAllAsync(RedisKeys.WebhookDisabled(organizationId))))
-            .ToDictionary(e => (string)e.Name!, e => e.Value, StringComparer.Ordinal);
-        var order = await redis.RunAsync(db => db.SortedSetRangeByRankAsync(RedisKeys.WebhookOrder(organizationId)));
-        var position = new Dictionary<string, int>(order.Length, StringComparer.Ordinal);
-        for (var i = 0; i < order.Length; i++)
-        {
-            position[(string)order[i]!] = i;
-        }
-
-        return [.. all
-            .Select(e => Deserialize(e.Value!, disabled.GetValueOrDefault((string)e.Name!)))
-            .OrderBy(e => position.GetValueOrDefault(e.Id, int.MaxValue)).ThenBy(e => e.CreatedAt).ThenBy(e => e.Id, StringComparer.Ordinal)];
+        // Create and Delete change the endpoints and their order in one script: the order names each endpoint once.
+        var endpoints = endpointsRead.Result.ToDictionary(e => (string)e.Name!, e => e.Value, StringComparer.Ordinal);
+        var disabled = disabledRead.Result.ToDictionary(e => (string)e.Name!, e => e.Value, StringComparer.Ordinal);
+        return [.. orderRead.Result
+            .Select(id => (string)id!)
+            .Where(endpoints.ContainsKey)
+            .Select(id => Deserialize(endpoints[id]!, disabled.GetValueOrDefault(id)))];
     }
 
     public async ValueTask<bool> UpdateAsync(string organizationId, WebhookEndpoint endpoint, CancellationToken cancellationToken)
