@@ -22,15 +22,8 @@ public sealed class LocalCache(IOptions<RedisOptions> options, TimeProvider time
     /// <summary>The cached value of <paramref name="key"/>, or the one running load's result. The load
     /// runs without the caller's token, since other callers may be waiting for it; the caller's token
     /// only stops its own wait.</summary>
-    public ValueTask<T> GetOrLoadAsync<T>(object key, Func<CancellationToken, ValueTask<T>> load, CancellationToken cancellationToken)
-    {
-        if (cache.TryGetValue(key, out var cached))
-        {
-            return ValueTask.FromResult((T)cached!);
-        }
-
-        return WaitForLoadAsync(key, load, cancellationToken);
-    }
+    public ValueTask<T> GetOrLoadAsync<T>(object key, Func<CancellationToken, ValueTask<T>> load, CancellationToken cancellationToken) =>
+        GetOrLoadAsync(key, load, static (load, token) => load(token), cancellationToken);
 
     /// <summary>The same, with the load's arguments passed as <paramref name="state"/>, so that a
     /// hit (every send's case) allocates no closure: give it a static lambda.</summary>

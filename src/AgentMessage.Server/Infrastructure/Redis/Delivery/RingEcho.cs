@@ -108,11 +108,11 @@ public sealed class RingEcho : IDisposable
             }
 
             armed = next is not null;
-            if (next is { } soonest2)
+            if (next is { } nextDue)
             {
                 // Timers count whole milliseconds and may fire a little early: at least 1 ms, and
                 // an early fire only arms the timer again.
-                var remaining = TimeSpan.FromSeconds((double)(soonest2 - now) / time.TimestampFrequency);
+                var remaining = TimeSpan.FromSeconds((double)(nextDue - now) / time.TimestampFrequency);
                 timer.Change(remaining < MinimumWait ? MinimumWait : remaining, Timeout.InfiniteTimeSpan);
             }
         }
