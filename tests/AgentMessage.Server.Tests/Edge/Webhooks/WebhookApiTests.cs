@@ -201,6 +201,26 @@ public sealed class WebhookApiTests(WebhookApiTests.Server shared) : IClassFixtu
         Assert.Equal((HttpStatusCode)422, badToken.StatusCode);
     }
 
+    [Fact]
+    public async Task OverGrpc_Listing_GoesPageByPage_InTheOrderCreated()
+    {
+        var org = await server.NewOrganizationAsync();
+        var client = server.Webhooks();
+        var auth = TestServer.Bearer(org.Key);
+        var first = (await client.CreateWebhookAsync(new CreateWebhookRequest { Url = Url, Events = { "message.status" } }, auth, cancellationToken: Ct)).Webhook.Id;
+        var second = (await client.CreateWebhookAsync(new CreateWebhookRequest { Url = Url, Events = { "message.status" } }, auth, cancellationToken: Ct)).Webhook.Id;
+
+        var page1 = await client.ListWebhooksAsync(new ListWebhooksRequest { PageSize = 1 }, auth, cancellationToken: Ct);
+        var page2 = await client.ListWebhooksAsync(new ListWebhooksRequest { PageSize = 1, PageToken = page1.NextPageToken }, auth, cancellationToken: Ct);
+        var badSize = await Assert.ThrowsAsync<RpcException>(() => client.ListWebhooksAsync(new ListWebhooksRequest { PageSize = 101 }, auth, cancellationToken: Ct).ResponseAsync);
+
+        Assert.Equal([first], page1.Webhooks.Select(w => w.Id));
+        Assert.Equal([second], page2.Webhooks.Select(w => w.Id));
+        Assert.Equal("", page2.NextPageToken);
+        Assert.All(page1.Webhooks.Concat(page2.Webhooks), w => Assert.False(w.HasSecret));
+        Assert.Equal(StatusCode.InvalidArgument, badSize.StatusCode);
+    }
+
     /// <summary>Literal loopback https URLs allowed; two endpoints per organization.</summary>
     public sealed class Server : IAsyncLifetime
     {
