@@ -17,6 +17,11 @@ public sealed class TelemetryOptions
     /// the runtime) are exported beside the domain's.</summary>
     public bool PlatformMetrics { get; set; } = true;
 
+    /// <summary>Whether the platform's per-request counters that the request-duration histogram
+    /// already implies are exported too: requests in flight and queued, and route match attempts.
+    /// Off by default: they are most of telemetry's cost per gRPC call (docs/OBSERVABILITY.md).</summary>
+    public bool PlatformRequestCounters { get; set; }
+
     /// <summary>How old the dispatch queue gauges' reading may be before a collection refreshes it.</summary>
     public TimeSpan QueueGaugeRefresh { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -32,6 +32,21 @@ public static class TelemetryRegistration
         "System.Runtime",
     ];
 
+    /// <summary>
+    /// Per-request instruments of the platform's meters left out unless
+    /// <see cref="TelemetryOptions.PlatformRequestCounters"/>: each is two or four tagged measurements
+    /// per call, together most of telemetry's cost per gRPC send, and each is implied by
+    /// <c>http.server.request.duration</c> (requests in flight on average are the rate of its sum;
+    /// route matches, its count by <c>http.route</c>; Kestrel queues a stream only past its
+    /// stream limit).
+    /// </summary>
+    private static readonly string[] PlatformRequestCounters =
+    [
+        "http.server.active_requests",
+        "kestrel.queued_requests",
+        "aspnetcore.routing.match_attempts",
+    ];
+
     /// <summary>Requests that are not worth a span: scrapes and probes.</summary>
     private static readonly string[] UntracedPaths = ["/metrics", "/healthz", "/readyz"];
 
@@ -61,6 +76,7 @@ public static class TelemetryRegistration
         // kept (a log line still names its trace, a caller's traceparent still flows on).
         var record = builder.Configuration.GetValue<bool?>($"{TelemetryOptions.Section}:RecordTraces") ?? otlp;
         var platform = builder.Configuration.GetValue($"{TelemetryOptions.Section}:PlatformMetrics", true);
+        var requestCounters = builder.Configuration.GetValue($"{TelemetryOptions.Section}:PlatformRequestCounters", false);
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ServiceName))
             .WithTracing(tracing =>
@@ -93,6 +109,15 @@ public static class TelemetryRegistration
                 if (platform)
                 {
                     metrics.AddMeter(PlatformMeters);
+                    if (!requestCounters)
+                    {
+                        // A dropped instrument has no listener left, so the platform skips its
+                        // measurements altogether (Instrument.Enabled is false).
+                        foreach (var instrument in PlatformRequestCounters)
+                        {
+                            metrics.AddView(instrument, MetricStreamConfiguration.Drop);
+                        }
+                    }
                 }
 
                 // Each scrape is collected fresh: a scraper comes every few seconds at most, and

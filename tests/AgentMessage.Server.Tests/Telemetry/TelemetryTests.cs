@@ -53,6 +53,30 @@ public sealed class TelemetryTests(RedisFixture redis, WebhookReceiverFixture re
         Assert.Contains("http_server_request_duration_seconds", after, StringComparison.Ordinal);
         Assert.Contains("kestrel_", after, StringComparison.Ordinal);
         Assert.DoesNotContain("5557654321", after, StringComparison.Ordinal);
+        foreach (var counter in RequestCounters)
+        {
+            Assert.DoesNotContain(counter, after, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>The platform's per-request counters, left out unless asked for (docs/OBSERVABILITY.md).</summary>
+    private static readonly string[] RequestCounters = ["http_server_active_requests", "kestrel_queued_requests", "aspnetcore_routing_match_attempts"];
+
+    [Fact]
+    public async Task WithPlatformRequestCounters_TheRequestsInFlightQueuedAndMatched_AreExportedToo()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["AgentMessage:Telemetry:PlatformRequestCounters"] = "true" });
+
+        await server.SendAsync(OrdinaryRecipient);
+        await server.Messaging.SendMessageAsync(Requests.SpecExample(), TestServer.Bearer(TestServer.DevKey), cancellationToken: Ct);
+        var metrics = await ScrapeAsync(server);
+
+        foreach (var counter in RequestCounters)
+        {
+            Assert.Contains(counter, metrics, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("http_server_request_duration_seconds", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
