@@ -175,7 +175,16 @@ public sealed partial class H2LoadScenario(LoadOptions options)
 
         /// <summary>The server's CPU time per answered call (microseconds), over the windows: what
         /// a call costs whatever else the machine is doing.</summary>
-        public double ServerMicrosecondsPerCall => windows.Count == 0 ? 0 : windows.Average(w => w.Usage.ServerCores / Math.Max(1, w.Result.Rate) * 1e6);
+        public double ServerMicrosecondsPerCall => windows.Count == 0 ? 0 : windows.Average(MicrosecondsPerCall);
+
+        /// <summary>Each measured window's calls per second, in the order they ran.</summary>
+        public IReadOnlyList<double> WindowRates => [.. windows.Select(w => w.Result.Rate)];
+
+        /// <summary>Each measured window's server CPU time per call (microseconds), in the order they ran.</summary>
+        public IReadOnlyList<double> WindowMicroseconds => [.. windows.Select(MicrosecondsPerCall)];
+
+        private static double MicrosecondsPerCall((H2LoadResult Result, ResourceUsage Usage) window) =>
+            window.Usage.ServerCores / Math.Max(1, window.Result.Rate) * 1e6;
 
         private readonly List<string> problems = [];
 
@@ -202,7 +211,7 @@ public sealed partial class H2LoadScenario(LoadOptions options)
             var usage = windows[^1].Usage;
             return new DispatchMeasurement(
                 $"h2load: {name}",
-                $"{Connections} connections × {(grpc ? StreamsPerConnection : 1)}, 2 × {Window.TotalSeconds:0} s",
+                $"{Connections} connections × {(grpc ? StreamsPerConnection : 1)}, {windows.Count} × {Window.TotalSeconds:0} s",
                 $"{Rate:N0} calls/s",
                 new Latencies([]),
                 errors,
