@@ -12,7 +12,11 @@ namespace AgentMessage.Core.Media;
 public sealed record MediaUploadResult(MediaUpload Upload, RateLimitDecision? RateLimit, bool Replayed);
 
 /// <summary>The media of a send once checked: the URL a carrier fetches each item from, in order.</summary>
-public sealed record ResolvedMedia(IReadOnlyList<string> CarrierUrls);
+public sealed record ResolvedMedia(IReadOnlyList<string> CarrierUrls)
+{
+    /// <summary>A send without media.</summary>
+    public static readonly ResolvedMedia None = new([]);
+}
 
 /// <summary>
 /// Upload slots (docs/API.md section 8) and the checks a send's media must pass: a media_id must be

@@ -155,7 +155,7 @@ public sealed class MessageService(
     internal async Task<bool> SendKeywordReplyAsync(Organization organization, string from, string to, string text, string tag, CancellationToken cancellationToken)
     {
         var command = new SendMessageCommand(from, to, text, [], Priority: null, Tag: tag);
-        var message = NewMessage(organization.Id, command, new ResolvedMedia([]));
+        var message = NewMessage(organization.Id, command, ResolvedMedia.None);
         var policy = organization.LimitFor(RateLimitedOperation.Send) ?? rateLimits.Value.For(RateLimitedOperation.Send);
         var pace = await paces.IntervalAsync(organization.Id, from, cancellationToken);
         var outcome = await admission.AdmitAsync(new AdmissionRequest(organization.Id, policy, message, Claim: null, pace), cancellationToken);
@@ -274,7 +274,7 @@ public sealed class MessageService(
 
         if (command.Media.Count == 0)
         {
-            return (null, new ResolvedMedia([]));
+            return (null, ResolvedMedia.None);
         }
 
         var (problems, resolved) = await media.ResolveAsync(organizationId, command.Media, cancellationToken);
@@ -352,34 +352,35 @@ public sealed class MessageService(
 
     private static Refusal? ShapeProblems(SendMessageCommand command, string? idempotencyKey, DateTimeOffset now)
     {
-        var problems = new Dictionary<string, string>();
+        // Made at the first problem: a valid send (nearly every one) allocates none.
+        Dictionary<string, string>? problems = null;
         if (idempotencyKey is not null && IdempotencyOptions.KeyProblem(idempotencyKey) is { } keyProblem)
         {
-            problems["Idempotency-Key"] = keyProblem;
+            Problem("Idempotency-Key", keyProblem);
         }
 
         if (!SendRules.IsE164(command.From))
         {
-            problems["from"] = "must be E.164";
+            Problem("from", "must be E.164");
         }
 
         if (!SendRules.IsE164(command.To))
         {
-            problems["to"] = "must be E.164";
+            Problem("to", "must be E.164");
         }
         else if (command.To == command.From)
         {
-            problems["to"] = "must differ from from";
+            Problem("to", "must differ from from");
         }
 
         if (SendRules.TextProblem(command.Text, command.Media.Count > 0) is { } textProblem)
         {
-            problems["text"] = textProblem;
+            Problem("text", textProblem);
         }
 
         if (command.Media.Count > SendRules.MaxMediaItems)
         {
-            problems["media"] = $"must have at most {SendRules.MaxMediaItems} items";
+            Problem("media", $"must have at most {SendRules.MaxMediaItems} items");
         }
         else
         {
@@ -388,36 +389,38 @@ public sealed class MessageService(
                 var entry = command.Media[i];
                 if (!SendRules.IsExternalUrl(entry) && !SendRules.IsMediaId(entry))
                 {
-                    problems[$"media[{i}]"] = "must be a media_id or an https:// URL";
+                    Problem($"media[{i}]", "must be a media_id or an https:// URL");
                 }
             }
         }
 
         if (command.Priority is { } priority && !Enum.IsDefined(priority))
         {
-            problems["priority"] = "must be one of: default, high";
+            Problem("priority", "must be one of: default, high");
         }
 
         if (command.Tag is not null && SendRules.TagProblem(command.Tag) is { } tagProblem)
         {
-            problems["tag"] = tagProblem;
+            Problem("tag", tagProblem);
         }
 
         if (command.SendAt is { } sendAt && SendRules.SendAtProblem(sendAt, now) is { } sendAtProblem)
         {
-            problems["send_at"] = sendAtProblem;
+            Problem("send_at", sendAtProblem);
         }
 
         if (command.ValidityPeriodSeconds is { } validity && SendRules.ValidityPeriodProblem(validity) is { } validityProblem)
         {
-            problems["validity_period_seconds"] = validityProblem;
+            Problem("validity_period_seconds", validityProblem);
         }
 
         if (command.InReplyTo is { } inReplyTo && !Guid.TryParseExact(inReplyTo, "D", out _))
         {
-            problems["in_reply_to"] = InReplyToProblem;
+            Problem("in_reply_to", InReplyToProblem);
         }
 
-        return problems.Count > 0 ? Refusal.Validation(problems) : null;
+        return problems is null ? null : Refusal.Validation(problems);
+
+        void Problem(string field, string problem) => (problems ??= new(StringComparer.Ordinal))[field] = problem;
     }
 }

@@ -34,8 +34,13 @@ public sealed class LocalCache(IOptions<RedisOptions> options, TimeProvider time
             return ValueTask.FromResult((T)cached!);
         }
 
-        return WaitForLoadAsync(key, token => load(state, token), cancellationToken);
+        return Miss(key, state, load, cancellationToken);
     }
+
+    /// <summary>A method of its own: the compiler creates a lambda's closure where the method that
+    /// holds the lambda starts, so in <see cref="GetOrLoadAsync{TState, T}"/> every hit paid for it.</summary>
+    private ValueTask<T> Miss<TState, T>(object key, TState state, Func<TState, CancellationToken, ValueTask<T>> load, CancellationToken cancellationToken) =>
+        WaitForLoadAsync(key, token => load(state, token), cancellationToken);
 
     private async ValueTask<T> WaitForLoadAsync<T>(object key, Func<CancellationToken, ValueTask<T>> load, CancellationToken cancellationToken)
     {
