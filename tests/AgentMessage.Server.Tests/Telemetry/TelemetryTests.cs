@@ -26,6 +26,9 @@ public sealed class TelemetryTests(RedisFixture redis, WebhookReceiverFixture re
     /// <summary>A number with no consent recorded: its send is refused with CONSENT_REQUIRED.</summary>
     private const string Unconsented = "+15557654321";
 
+    /// <summary>The platform's per-request counters, left out unless asked for (docs/OBSERVABILITY.md).</summary>
+    private static readonly string[] RequestCounters = ["http_server_active_requests", "kestrel_queued_requests", "aspnetcore_routing_match_attempts"];
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -58,9 +61,6 @@ public sealed class TelemetryTests(RedisFixture redis, WebhookReceiverFixture re
             Assert.DoesNotContain(counter, after, StringComparison.Ordinal);
         }
     }
-
-    /// <summary>The platform's per-request counters, left out unless asked for (docs/OBSERVABILITY.md).</summary>
-    private static readonly string[] RequestCounters = ["http_server_active_requests", "kestrel_queued_requests", "aspnetcore_routing_match_attempts"];
 
     [Fact]
     public async Task WithPlatformRequestCounters_TheRequestsInFlightQueuedAndMatched_AreExportedToo()

@@ -31,6 +31,27 @@ public sealed class LocalCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task AHit_WithTheLoadsArgumentsAsState_AllocatesNothing()
+    {
+        static ValueTask<string> Load(string argument, CancellationToken _) => ValueTask.FromResult(argument);
+        const string Key = "key";
+        await cache.GetOrLoadAsync(Key, "value", Load, CancellationToken.None);
+
+        // Every send reads four entries this way: a hit must not pay for the miss's closure.
+        long allocated = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var hit = cache.GetOrLoadAsync(Key, "other", Load, CancellationToken.None);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(hit.IsCompletedSuccessfully);
+            Assert.Equal("value", await hit);
+        }
+
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public async Task ConcurrentMisses_LoadOnce_AndAllGetTheValue()
     {
         var loads = 0;
