@@ -39,6 +39,11 @@ public static class ServiceRegistration
                 // the contract's error, after authentication.
                 options.MaxReceiveMessageSize = ApiCallInterceptor.MaxFrameBytes;
                 options.EnableDetailedErrors = false;
+
+                // No catch-all route for unknown methods: it made the router capture route values
+                // on every call (about 350 bytes), and its answer carried no ErrorInfo. The REST
+                // facade answers a gRPC call that matched no method (GrpcRefusals.AnswerUnknownMethod).
+                options.IgnoreUnknownServices = true;
             })
             .AddJsonTranscoding(options =>
             {

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using AgentMessage.Core.Refusals;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -63,6 +64,25 @@ public static class GrpcRefusals
     {
         EdgeRefusals.Record(context, refusal);
         return ToStatus(refusal, CallState.Of(context).RequestId);
+    }
+
+    /// <summary>The answer to a gRPC call of a method this server does not have.</summary>
+    internal static readonly Refusal UnknownMethod = new(RefusalKind.Unimplemented, "method is unimplemented: no service of this server has it");
+
+    /// <summary>
+    /// Answers a native gRPC call that matched no method with UNIMPLEMENTED and its ErrorInfo, in a
+    /// trailers-only response (the status in the headers of a response without a body), as
+    /// grpc-dotnet answers a call it refuses before the method runs.
+    /// </summary>
+    public static void AnswerUnknownMethod(HttpContext context)
+    {
+        var status = Record(context, UnknownMethod);
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/grpc";
+        response.Headers["grpc-status"] = status.Code.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = status.Message;
+        response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(status.ToByteArray());
     }
 
     /// <summary>

@@ -20,14 +20,9 @@ public static class GrpcRequest
     public static bool IsTranscoded(HttpContext context) =>
         context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is not null;
 
-    /// <summary>
-    /// True for an endpoint grpc-dotnet serves: a method of a mapped service, or the catch-all that
-    /// answers UNIMPLEMENTED for unknown methods and services (it carries no metadata, only its
-    /// route's parameter, and its route matches only gRPC's content type).
-    /// </summary>
+    /// <summary>True for an endpoint grpc-dotnet serves: a method of a mapped service.</summary>
     public static bool IsGrpcEndpoint(Endpoint? endpoint) =>
-        endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null ||
-        (endpoint is RouteEndpoint route && route.RoutePattern.GetParameter("unimplementedMethod") is not null);
+        endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is not null;
 
     /// <summary>A gRPC content type over HTTP/2 or later: what grpc-dotnet serves, and nothing else.</summary>
     public static bool IsGrpcTransport(HttpRequest request) =>

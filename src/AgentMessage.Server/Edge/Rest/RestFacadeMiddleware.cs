@@ -40,9 +40,15 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
         var metadata = endpoint?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
         if (metadata is null)
         {
-            if (!GrpcRequest.IsGrpcTransport(context.Request) && GrpcRequest.IsGrpcEndpoint(endpoint))
+            if (!GrpcRequest.IsGrpcTransport(context.Request) && (GrpcRequest.IsGrpcEndpoint(endpoint) || (endpoint is null && GrpcRequest.HasGrpcContentType(context.Request.ContentType))))
             {
                 await RefuseNonGrpcCallAsync(context);
+                return;
+            }
+
+            if (endpoint is null && GrpcRequest.IsGrpcTransport(context.Request))
+            {
+                GrpcRefusals.AnswerUnknownMethod(context);
                 return;
             }
 
@@ -81,8 +87,9 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
 
     /// <summary>
     /// A gRPC method's path called without gRPC's framing: another content type (415, as the gRPC
-    /// over HTTP/2 protocol asks of servers), or gRPC's content type over HTTP/1.1 (grpc-dotnet's own
-    /// answers are an empty 415 or 426 with grpc-status INTERNAL, which no such client reads).
+    /// over HTTP/2 protocol asks of servers), or gRPC's content type over HTTP/1.1, to a method or
+    /// to a path no method has (grpc-dotnet's own answers are an empty 415 or 426 with grpc-status
+    /// INTERNAL, which no such client reads).
     /// </summary>
     private static async Task RefuseNonGrpcCallAsync(HttpContext context)
     {

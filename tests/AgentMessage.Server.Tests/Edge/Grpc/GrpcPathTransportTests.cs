@@ -95,15 +95,25 @@ public sealed class GrpcPathTransportTests(LoggedServer shared) : IClassFixture<
     [Theory]
     [InlineData("agentmessage.v1.MessagingService")]
     [InlineData("no.such.Service")]
-    public async Task UnknownGrpcMethod_CalledAsGrpc_IsStillUnimplemented(string service)
+    public async Task UnknownGrpcMethod_CalledAsGrpc_IsUnimplementedWithErrorInfo_WithOrWithoutAKey(string service)
     {
         var marshaller = Marshallers.Create<Empty>(message => message.ToByteArray(), Empty.Parser.ParseFrom);
         var method = new Method<Empty, Empty>(MethodType.Unary, service, "NoSuchMethod", marshaller, marshaller);
 
-        var call = server.Channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(cancellationToken: TestContext.Current.CancellationToken), new Empty());
-        var error = await Assert.ThrowsAsync<RpcException>(async () => await call);
+        foreach (var headers in new[] { null, TestServer.Bearer(TestServer.DevKey) })
+        {
+            var call = server.Channel.CreateCallInvoker().AsyncUnaryCall(method, null, new CallOptions(headers, cancellationToken: TestContext.Current.CancellationToken), new Empty());
+            var error = await Assert.ThrowsAsync<RpcException>(async () => await call);
 
-        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+            Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+            var info = error.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!;
+            Assert.Equal("UNIMPLEMENTED", info.Reason);
+            var id = info.Metadata["request_id"];
+            await shared.Logs.WaitForLineAsync($"request_id={id}");
+            Assert.Contains(shared.Logs.Lines, line => line.Contains($"/{service}/NoSuchMethod answered 200 grpc-status=12 error=UNIMPLEMENTED in ", StringComparison.Ordinal) && line.Contains(id, StringComparison.Ordinal));
+        }
+
+        Assert.Empty(shared.Logs.Errors);
     }
 
     [Fact]
