@@ -40,15 +40,18 @@ public sealed class RestFacadeMiddleware(RequestDelegate next, ILogger<RestFacad
         var metadata = endpoint?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>();
         if (metadata is null)
         {
-            if (!GrpcRequest.IsGrpcTransport(context.Request) && (GrpcRequest.IsGrpcEndpoint(endpoint) || (endpoint is null && GrpcRequest.HasGrpcContentType(context.Request.ContentType))))
+            var grpcFraming = GrpcRequest.IsGrpcTransport(context.Request);
+            if (endpoint is null && grpcFraming)
             {
-                await RefuseNonGrpcCallAsync(context);
+                // A gRPC call of a method no service has (grpc-dotnet's catch-all route is off).
+                GrpcRefusals.AnswerUnknownMethod(context);
                 return;
             }
 
-            if (endpoint is null && GrpcRequest.IsGrpcTransport(context.Request))
+            // A method's path, or gRPC's content type on a path no method has, without gRPC's framing.
+            if (!grpcFraming && (GrpcRequest.IsGrpcEndpoint(endpoint) || (endpoint is null && GrpcRequest.HasGrpcContentType(context.Request.ContentType))))
             {
-                GrpcRefusals.AnswerUnknownMethod(context);
+                await RefuseNonGrpcCallAsync(context);
                 return;
             }
 
